@@ -1,0 +1,62 @@
+import Logging
+
+/// A pipeline built from config: the providers, the resolution pipeline and
+/// the webhook signature schemes, plus whatever must run alongside them.
+public struct BuiltPipeline: Sendable {
+    public var config: PipelineConfig
+    public var store: any IdentityStore
+    public var pipeline: ResolutionPipeline
+    public var sources: [ResolutionPipeline.NamedSource]
+    public var signatureVerifiers: [any SignatureVerifier]
+    /// Long-running parts of providers (connection pools): run these for the
+    /// life of the pipeline.
+    public var runners: [@Sendable () async throws -> Void]
+}
+
+public enum PipelineBuildError: Error, CustomStringConvertible {
+    case missingRole(provider: String, role: String)
+    case unknownKind(String)
+
+    public var description: String {
+        switch self {
+        case .missingRole(let provider, let role): "provider '\(provider)' did not build a \(role)"
+        case .unknownKind(let kind): "kind '\(kind)' is not registered"
+        }
+    }
+}
+
+extension PipelineConfig {
+    /// Build every declared provider and scheme through `registry`.
+    public func build(registry: KindRegistry, logger: Logger) async throws -> BuiltPipeline {
+        var instances: [String: ProviderInstance] = [:]
+        var runners: [@Sendable () async throws -> Void] = []
+        for declaration in providers where resolution.order.contains(declaration.name) {
+            guard let factory = registry.providers[declaration.kind] else { throw PipelineBuildError.unknownKind(declaration.kind) }
+            var providerLogger = logger
+            providerLogger[metadataKey: "provider"] = .string(declaration.name)
+            let context = ProviderContext(
+                name: declaration.name, precedence: precedence, softDelete: softDelete,
+                attributes: attributes, logger: providerLogger)
+            let instance = try await factory.make(declaration.settings, context)
+            instances[declaration.name] = instance
+            if let run = instance.run { runners.append(run) }
+        }
+        guard let storeName = resolution.order.first, let store = instances[storeName]?.store else {
+            throw PipelineBuildError.missingRole(provider: resolution.order.first ?? "?", role: "store")
+        }
+        var sources: [ResolutionPipeline.NamedSource] = []
+        for name in resolution.order.dropFirst() {
+            guard let source = instances[name]?.source else { throw PipelineBuildError.missingRole(provider: name, role: "source") }
+            sources.append(.init(name: name, source: source))
+        }
+        let verifiers = try webhook.schemes.map { scheme in
+            guard let factory = registry.schemes[scheme.kind] else { throw PipelineBuildError.unknownKind(scheme.kind) }
+            return try factory.make(scheme.settings)
+        }
+        let pipeline = ResolutionPipeline(
+            store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger)
+        return BuiltPipeline(
+            config: self, store: store, pipeline: pipeline, sources: sources,
+            signatureVerifiers: verifiers, runners: runners)
+    }
+}

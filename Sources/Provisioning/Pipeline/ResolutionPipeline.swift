@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import Metrics
+
+/// Resolves users through the declared providers: the store first, then each
+/// source; a source hit is upserted into the store and the stored user
+/// returned. Concurrent misses of one key share one lookup (singleflight);
+/// keys no provider knew are remembered for a while (negative cache).
+public struct ResolutionPipeline: Sendable {
+    public struct NamedSource: Sendable {
+        public var name: String
+        public var source: any IdentitySource
+        public init(name: String, source: any IdentitySource) {
+            self.name = name
+            self.source = source
+        }
+    }
+
+    public let store: any IdentityStore
+    public let sources: [NamedSource]
+    public let negativeCache: NegativeCache
+    private let flights = Singleflight<Resolution>()
+    private let logger: Logger
+    private let attempts = Counter(label: "auth_readthrough_attempts")
+    private let successes = Counter(label: "auth_readthrough_success")
+    private let latency = Timer(label: "auth_readthrough_duration_seconds", preferredDisplayUnit: .seconds)
+
+    public init(store: any IdentityStore, sources: [NamedSource], negativeCacheSeconds: Int, logger: Logger) {
+        self.store = store
+        self.sources = sources
+        self.negativeCache = NegativeCache(ttlSeconds: negativeCacheSeconds)
+        self.logger = logger
+    }
+
+    /// Resolve by email (login). An invalid address is simply not found.
+    public func resolve(email: String) async throws -> Resolution {
+        guard let canonical = EmailAddress.canonical(email) else { return .notFound }
+        let masked = EmailMask.mask(canonical)
+        if let user = try await store.user(canonicalEmail: canonical) {
+            log("readthrough.hit", ["email": .string(masked)])
+            return .found(user, provisioned: false)
+        }
+        log("readthrough.miss", ["email": .string(masked)])
+        return try await readThrough(key: "email:\(canonical)", masked: masked) { source in
+            await source.lookup(canonicalEmail: canonical)
+        }
+    }
+
+    /// Resolve by store id (refresh, me); a user missing from the store is
+    /// looked up in the sources by record id when one is known.
+    public func resolve(userID: UUID, recordID: String?) async throws -> Resolution {
+        if let user = try await store.user(id: userID) {
+            return .found(user, provisioned: false)
+        }
+        guard let recordID else { return .notFound }
+        return try await resolve(recordID: recordID)
+    }
+
+    /// Resolve by source record id.
+    public func resolve(recordID: String) async throws -> Resolution {
+        if let user = try await store.user(recordID: recordID) {
+            log("readthrough.hit", ["record_id": .string(recordID)])
+            return .found(user, provisioned: false)
+        }
+        log("readthrough.miss", ["record_id": .string(recordID)])
+        return try await readThrough(key: "record:\(recordID)", masked: recordID) { source in
+            await source.lookup(recordID: recordID)
+        }
+    }
+
+    /// Forget negative-cache entries for what an event names.
+    public func forget(canonicalEmail: String?, recordID: String?) {
+        if let canonicalEmail { negativeCache.forget("email:\(canonicalEmail)") }
+        if let recordID { negativeCache.forget("record:\(recordID)") }
+    }
+
+    private func readThrough(
+        key: String, masked: String, lookup: @escaping @Sendable (any IdentitySource) async -> SourceLookup
+    ) async throws -> Resolution {
+        attempts.increment()
+        if negativeCache.contains(key) {
+            log("readthrough.not_found", ["key": .string(masked), "cached": "true"])
+            return .notFound
+        }
+        let started = ContinuousClock.now
+        let resolution = try await flights.run(key: key) { [self] in
+            try await walkSources(key: key, masked: masked, lookup: lookup)
+        }
+        latency.record(duration: ContinuousClock.now - started)
+        if case .found(_, provisioned: true) = resolution { successes.increment() }
+        return resolution
+    }
+
+    private func walkSources(
+        key: String, masked: String, lookup: @Sendable (any IdentitySource) async -> SourceLookup
+    ) async throws -> Resolution {
+        var retryAfter: Int?
+        for named in sources {
+            switch await lookup(named.source) {
+            case .found(let record):
+                let result = try await store.upsert(record)
+                guard result.outcome != .staleIgnored else {
+                    // The store has this record with newer data under another key.
+                    log("readthrough.not_found", ["key": .string(masked), "source": .string(named.name), "reason": "stale_record"])
+                    return .notFound
+                }
+                log("readthrough.provisioned", [
+                    "key": .string(masked), "source": .string(named.name),
+                    "outcome": .string(result.outcome.rawValue), "user_id": .string(result.user.id.uuidString),
+                ])
+                return .found(result.user, provisioned: true)
+            case .notFound:
+                continue
+            case .unavailable(let seconds):
+                log("readthrough.unavailable", ["key": .string(masked), "source": .string(named.name), "retry_after_s": .stringConvertible(seconds)], level: .warning)
+                retryAfter = max(retryAfter ?? 0, seconds)
+            }
+        }
+        if let retryAfter { return .unavailable(retryAfterSeconds: max(retryAfter, 1)) }
+        negativeCache.remember(key)
+        log("readthrough.not_found", ["key": .string(masked)])
+        return .notFound
+    }
+
+    private func log(_ event: String, _ metadata: Logger.Metadata, level: Logger.Level = .info) {
+        var metadata = metadata
+        metadata["event"] = .string(event)
+        logger.log(level: level, "\(event)", metadata: metadata)
+    }
+}

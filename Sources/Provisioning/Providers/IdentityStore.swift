@@ -1,0 +1,88 @@
+import Foundation
+
+/// The outcome of writing a source record into the store. Raw values are the
+/// contract's `outcome` strings.
+public enum UpsertOutcome: String, Sendable, Equatable, Codable {
+    case inserted
+    case updated
+    case linked
+    case unchanged
+    case staleIgnored = "stale_ignored"
+}
+
+public struct UpsertResult: Sendable, Equatable {
+    public var outcome: UpsertOutcome
+    public var user: StoredUser
+    public init(outcome: UpsertOutcome, user: StoredUser) {
+        self.outcome = outcome
+        self.user = user
+    }
+}
+
+/// The outcome of a delete event, under the configured soft-delete policy.
+public enum DeleteOutcome: String, Sendable, Equatable, Codable {
+    /// Soft- or hard-deleted, or already soft-deleted.
+    case deleted
+    /// No user has that record id.
+    case notFound = "not_found"
+    /// Policy `ignore`: recorded only.
+    case unchanged
+}
+
+public struct DeleteResult: Sendable, Equatable {
+    public var outcome: DeleteOutcome
+    public var userID: UUID?
+    public init(outcome: DeleteOutcome, userID: UUID?) {
+        self.outcome = outcome
+        self.userID = userID
+    }
+}
+
+/// Errors a store reports; each maps to one contract status.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// The store could not be reached or failed: retry later (503).
+    case unavailable(String)
+    /// The record's email belongs to a user linked to another record (422).
+    case emailOwnedByAnotherRecord
+    /// An app-side write gives a user an email another user has (409).
+    case emailTaken
+    /// A record to insert carries no email (422).
+    case missingEmail
+    /// The record's email is not an address (422).
+    case invalidEmail(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): "store unavailable: \(why)"
+        case .emailOwnedByAnotherRecord: "the email is already owned by another record"
+        case .emailTaken: "the email belongs to another user"
+        case .missingEmail: "the record has no email"
+        case .invalidEmail(let why): why
+        }
+    }
+}
+
+/// The system of record: the first entry of `resolution.order`. One write
+/// path for read-through, webhooks and sync: `upsert`.
+public protocol IdentityStore: Sendable {
+    func user(canonicalEmail: String) async throws -> StoredUser?
+    func user(id: UUID) async throws -> StoredUser?
+    func user(recordID: String) async throws -> StoredUser?
+    /// Match by record id, then by canonical email (linking); merge by the
+    /// precedence policy; ignore a record older than the last import.
+    func upsert(_ record: SourceRecord) async throws -> UpsertResult
+    /// Apply the soft-delete policy to the user linked to `recordID`.
+    func delete(recordID: String) async throws -> DeleteResult
+    /// An app-side write (not an import): sets the given values (nil clears)
+    /// and marks the store's update time for the `newest` rule.
+    func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser?
+    /// Bring the store's schema up to date (`provisiond migrate`, and `serve` at start).
+    func migrate() async throws
+    /// Whether the store answers now (`/readyz`).
+    func isReachable() async -> Bool
+}
+
+extension IdentityStore {
+    public func migrate() async throws {}
+    public func isReachable() async -> Bool { true }
+}

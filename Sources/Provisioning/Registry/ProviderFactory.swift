@@ -1,0 +1,86 @@
+import Logging
+
+/// What a provider kind can be in `resolution.order`.
+public struct ProviderRoles: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// Writable system of record: the first entry.
+    public static let store = ProviderRoles(rawValue: 1)
+    /// Read-through source: any later entry.
+    public static let source = ProviderRoles(rawValue: 2)
+}
+
+/// Everything a provider is built with besides its own section.
+public struct ProviderContext: Sendable {
+    public var name: String
+    public var precedence: PrecedencePolicy
+    public var softDelete: SoftDeletePolicy
+    /// Every attribute any declared provider maps (core ones included).
+    public var attributes: [String]
+    public var logger: Logger
+
+    public init(name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger) {
+        self.name = name
+        self.precedence = precedence
+        self.softDelete = softDelete
+        self.attributes = attributes
+        self.logger = logger
+    }
+}
+
+/// A built provider: a store, a source, or both, and what must run while it is used.
+public struct ProviderInstance: Sendable {
+    public var store: (any IdentityStore)?
+    public var source: (any IdentitySource)?
+    /// Runs for the life of the service (a connection pool, say); nil if none.
+    public var run: (@Sendable () async throws -> Void)?
+
+    public init(store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, run: (@Sendable () async throws -> Void)? = nil) {
+        self.store = store
+        self.source = source
+        self.run = run
+    }
+}
+
+/// A provider kind: decodes and validates its own config section and builds
+/// the provider. Registered by `kind` in a `KindRegistry`; nothing else names it.
+public protocol ProviderFactory: Sendable {
+    associatedtype Settings: Sendable
+    /// The `kind:` value.
+    var kind: String { get }
+    var roles: ProviderRoles { get }
+    /// A commented `providers:` entry for this kind; tests decode it.
+    var sampleConfig: String { get }
+    /// Read this kind's keys (`name` and `kind` are read already); report
+    /// problems on the section; nil when the section is unusable.
+    func decode(_ section: ConfigSection) -> Settings?
+    /// The attributes this provider maps, beyond the core ones.
+    func mappedAttributes(_ settings: Settings) -> [String]
+    func make(_ settings: Settings, context: ProviderContext) async throws -> ProviderInstance
+}
+
+extension ProviderFactory {
+    public func mappedAttributes(_ settings: Settings) -> [String] { [] }
+}
+
+/// A provider factory with its settings type erased, as the registry keeps it.
+public struct AnyProviderFactory: Sendable {
+    public let kind: String
+    public let roles: ProviderRoles
+    public let sampleConfig: String
+    let decode: @Sendable (ConfigSection) -> (any Sendable)?
+    let mappedAttributes: @Sendable (any Sendable) -> [String]
+    let make: @Sendable (any Sendable, ProviderContext) async throws -> ProviderInstance
+
+    public init<F: ProviderFactory>(_ factory: F) {
+        kind = factory.kind
+        roles = factory.roles
+        sampleConfig = factory.sampleConfig
+        decode = { factory.decode($0) }
+        mappedAttributes = { ($0 as? F.Settings).map(factory.mappedAttributes) ?? [] }
+        make = { settings, context in
+            guard let typed = settings as? F.Settings else { throw RegistryError.settingsMismatch(factory.kind) }
+            return try await factory.make(typed, context: context)
+        }
+    }
+}

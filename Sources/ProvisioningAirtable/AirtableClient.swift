@@ -1,0 +1,244 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOFoundationCompat
+import Provisioning
+
+/// The Airtable Web API client behind kind `airtable`: lookups by email and
+/// record id for read-through, pages for sync. Every request spends the
+/// base's token bucket and passes its circuit breaker; concurrent lookups of
+/// one key make one request; nothing waits longer than `timeout_ms`.
+public final class AirtableClient: IdentitySource {
+    public let settings: AirtableSettings
+    public let budget: AirtableBudget
+    private let http: HTTPClient
+    private let logger: Logger
+    private let flights = Singleflight<SourceLookup>()
+    private let tablePath: String
+
+    public init(settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger) {
+        self.settings = settings
+        self.budget = budget ?? AirtableBudget(
+            bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),
+            breaker: CircuitBreaker(failureThreshold: settings.failureThreshold, openDuration: .seconds(settings.openSeconds)))
+        self.http = http
+        self.logger = logger
+        let apiURL = settings.apiURL.hasSuffix("/") ? String(settings.apiURL.dropLast()) : settings.apiURL
+        self.tablePath = "\(apiURL)/v0/\(Self.encode(settings.base))/\(Self.encode(settings.table))"
+    }
+
+    // MARK: IdentitySource
+
+    public func lookup(canonicalEmail: String) async -> SourceLookup {
+        (try? await flights.run(key: "email:\(canonicalEmail)") { [self] in
+            await findByEmail(canonicalEmail)
+        }) ?? .unavailable(retryAfterSeconds: 1)
+    }
+
+    public func lookup(recordID: String) async -> SourceLookup {
+        (try? await flights.run(key: "record:\(recordID)") { [self] in
+            await findByRecordID(recordID)
+        }) ?? .unavailable(retryAfterSeconds: 1)
+    }
+
+    // MARK: Listing (sync)
+
+    /// One page of records, optionally filtered; `offset` continues a listing.
+    public struct Page: Sendable {
+        public var records: [SourceRecord]
+        public var invalid: [RecordMappingError]
+        public var offset: String?
+    }
+
+    public enum ListError: Error, Equatable {
+        /// The offset expired (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE): restart the listing.
+        case iteratorExpired
+        case unavailable(retryAfterSeconds: Int)
+    }
+
+    public func listPage(filterByFormula: String?, offset: String?, priority: TokenBucket.Priority = .background, timeout: Duration? = nil) async throws(ListError) -> Page {
+        var query: [(String, String)] = [("pageSize", "100")]
+        if let filterByFormula { query.append(("filterByFormula", filterByFormula)) }
+        if let offset { query.append(("offset", offset)) }
+        query += requestedFields
+        switch await send(url: tablePath + Self.queryString(query), priority: priority, timeout: timeout) {
+        case .ok(let body):
+            let fetchedAt = Date()
+            let (records, invalid) = mapRecords(body, fetchedAt: fetchedAt)
+            let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+            return Page(records: records, invalid: invalid, offset: object?["offset"] as? String)
+        case .failed(422, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"):
+            throw .iteratorExpired
+        case .rateLimited:
+            throw .unavailable(retryAfterSeconds: 30)
+        case .notFound, .failed, .unreachable:
+            throw .unavailable(retryAfterSeconds: retryAfter())
+        }
+    }
+
+    // MARK: Lookups
+
+    private var requestedFields: [(String, String)] {
+        settings.fields.values.sorted().map { ("fields[]", $0) }
+    }
+
+    private func findByEmail(_ canonicalEmail: String) async -> SourceLookup {
+        let formula = Formula.emailEquals(field: settings.emailField, canonicalEmail: canonicalEmail)
+        let url = tablePath + Self.queryString([("filterByFormula", formula), ("pageSize", "10")] + requestedFields)
+        switch await send(url: url, priority: .interactive) {
+        case .ok(let body):
+            let (records, _) = mapRecords(body, fetchedAt: Date())
+            guard let chosen = Self.oldest(records) else { return .notFound }
+            if records.count > 1 {
+                logger.warning("airtable.duplicate_email", metadata: [
+                    "event": "airtable.duplicate_email", "email": .string(EmailMask.mask(canonicalEmail)),
+                    "record_ids": .string(records.compactMap(\.recordID).sorted().joined(separator: ",")),
+                    "chosen": .string(chosen.recordID ?? ""),
+                ])
+            }
+            return .found(chosen)
+        case .notFound:
+            return .notFound
+        case .rateLimited:
+            return .unavailable(retryAfterSeconds: retryAfter())
+        case .failed, .unreachable:
+            return .unavailable(retryAfterSeconds: retryAfter())
+        }
+    }
+
+    private func findByRecordID(_ recordID: String) async -> SourceLookup {
+        switch await send(url: "\(tablePath)/\(Self.encode(recordID))", priority: .interactive) {
+        case .ok(let body):
+            guard let json = try? JSONSerialization.jsonObject(with: body), let record = AirtableRecord(json: json) else {
+                return .unavailable(retryAfterSeconds: retryAfter())
+            }
+            do {
+                return .found(try record.sourceRecord(settings: settings, fetchedAt: Date()))
+            } catch {
+                logInvalid(error)
+                return .notFound
+            }
+        case .notFound:
+            return .notFound
+        case .rateLimited, .failed, .unreachable:
+            return .unavailable(retryAfterSeconds: retryAfter())
+        }
+    }
+
+    /// Duplicates resolve to the oldest `createdTime`, then the lowest record id.
+    static func oldest(_ records: [SourceRecord]) -> SourceRecord? {
+        records.min { ($0.createdAt ?? .distantFuture, $0.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
+    }
+
+    private func mapRecords(_ body: Data, fetchedAt: Date) -> ([SourceRecord], [RecordMappingError]) {
+        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        var records: [SourceRecord] = []
+        var invalid: [RecordMappingError] = []
+        for json in (object?["records"] as? [Any]) ?? [] {
+            guard let record = AirtableRecord(json: json) else { continue }
+            do {
+                records.append(try record.sourceRecord(settings: settings, fetchedAt: fetchedAt))
+            } catch {
+                logInvalid(error)
+                invalid.append(error)
+            }
+        }
+        return (records, invalid)
+    }
+
+    private func logInvalid(_ error: RecordMappingError) {
+        logger.error("airtable.record_invalid", metadata: [
+            "event": "airtable.record_invalid", "record_id": .string(error.recordID), "detail": .string(error.description),
+        ])
+    }
+
+    private func retryAfter() -> Int {
+        budget.breaker.retryAfterSeconds()
+    }
+
+    // MARK: Transport
+
+    /// One request within the deadline: circuit, then token, then HTTP.
+    private func send(url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> AirtableResponse {
+        let timeout = timeout ?? .milliseconds(settings.timeoutMilliseconds)
+        let deadline = ContinuousClock.now + timeout
+        if case .rejected = budget.breaker.admit() {
+            count("circuit_open")
+            return .unreachable("circuit open")
+        }
+        guard await budget.bucket.acquire(priority: priority, deadline: deadline) else {
+            budget.breaker.releaseProbe()
+            count("budget_exhausted")
+            return .unreachable("rate budget exhausted")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        let remaining = deadline - ContinuousClock.now
+        let response = await execute(request, timeout: remaining)
+        switch response {
+        case .ok, .notFound: budget.breaker.recordSuccess()
+        case .rateLimited: budget.breaker.recordRateLimited()
+        case .failed(let status, _) where status >= 500: budget.breaker.recordFailure()
+        case .failed: budget.breaker.recordFailure()
+        case .unreachable: budget.breaker.recordFailure()
+        }
+        return response
+    }
+
+    private func execute(_ request: HTTPClientRequest, timeout: Duration) async -> AirtableResponse {
+        let nanoseconds = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
+            let body = Data(buffer: try await response.body.collect(upTo: 8 << 20))
+            let status = Int(response.status.code)
+            count(String(status))
+            switch status {
+            case 200..<300:
+                guard (try? JSONSerialization.jsonObject(with: body)) != nil else {
+                    logFailure(status: status, detail: "malformed JSON body")
+                    return .failed(status: status, type: "MALFORMED_BODY")
+                }
+                return .ok(body)
+            case 404: return .notFound
+            case 429:
+                logFailure(status: status, detail: "rate limited: waiting 30 s")
+                return .rateLimited
+            default:
+                let type = AirtableResponse.errorType(body)
+                logFailure(status: status, detail: type)
+                return .failed(status: status, type: type)
+            }
+        } catch {
+            count("error")
+            logFailure(status: 0, detail: String(describing: error))
+            return .unreachable(String(describing: error))
+        }
+    }
+
+    private func logFailure(status: Int, detail: String) {
+        logger.warning("airtable.request_failed", metadata: [
+            "event": "airtable.request_failed", "status": .stringConvertible(status), "detail": .string(detail),
+        ])
+    }
+
+    private func count(_ status: String) {
+        Counter(label: "airtable_requests", dimensions: [("status", status)]).increment()
+    }
+
+    // MARK: Encoding
+
+    /// Percent-encode everything but unreserved characters, so that `+`, `&`,
+    /// `=` and quotes in a formula reach Airtable intact.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func encode(_ text: String) -> String {
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    static func queryString(_ items: [(String, String)]) -> String {
+        items.isEmpty ? "" : "?" + items.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+    }
+}

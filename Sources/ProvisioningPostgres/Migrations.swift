@@ -1,0 +1,101 @@
+import Logging
+import PostgresNIO
+
+/// Versioned schema changes, applied in order under an advisory lock so two
+/// instances starting at once do not race.
+public enum Migrations {
+    /// Arbitrary but fixed: the advisory lock key of provisiond migrations.
+    static let lockKey: Int64 = 0x70_72_6F_76_69_73_69_6F
+
+    static let steps: [(version: Int, sql: [String])] = [
+        (1, [
+            """
+            CREATE TABLE users (
+                id uuid PRIMARY KEY,
+                email text NOT NULL,
+                email_canonical text NOT NULL,
+                display_name text,
+                role text,
+                password_hash text,
+                attributes jsonb NOT NULL DEFAULT '{}'::jsonb,
+                airtable_record_id text,
+                source_snapshot jsonb NOT NULL DEFAULT '{}'::jsonb,
+                source_modified_at timestamptz,
+                store_updated_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                deleted_at timestamptz,
+                CONSTRAINT users_email_canonical_key UNIQUE (email_canonical),
+                CONSTRAINT users_airtable_record_id_key UNIQUE (airtable_record_id)
+            )
+            """,
+            """
+            CREATE TABLE webhook_events (
+                event_id text PRIMARY KEY,
+                body_sha256 text NOT NULL,
+                outcome text NOT NULL,
+                user_id uuid,
+                received_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX webhook_events_received_at_idx ON webhook_events (received_at)",
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash text PRIMARY KEY,
+                family_id uuid NOT NULL,
+                user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                expires_at timestamptz NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                rotated_at timestamptz,
+                revoked_at timestamptz
+            )
+            """,
+            "CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)",
+            "CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id)",
+        ]),
+    ]
+
+    /// Apply every step not applied yet; returns the versions applied now.
+    @discardableResult
+    public static func apply(client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withConnection { connection in
+            _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                let applied = try await apply(on: connection, logger: logger)
+                _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                return applied
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private static func apply(on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        _ = try await connection.query("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        var done = Set<Int>()
+        for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+            done.insert(version)
+        }
+        var appliedNow: [Int] = []
+        for step in steps where !done.contains(step.version) {
+            _ = try await connection.query("BEGIN", logger: logger)
+            do {
+                for statement in step.sql {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                _ = try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(step.version))", logger: logger)
+                _ = try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            logger.info("migration.applied", metadata: ["event": "migration.applied", "version": "\(step.version)"])
+            appliedNow.append(step.version)
+        }
+        return appliedNow
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Provisioning
+
+/// Kind `postgres`: the system of record. Raw SQL over a `PostgresClient`
+/// pool; every write is one conflict-safe statement (or a transaction).
+public struct PostgresIdentityStore: IdentityStore {
+    public let client: PostgresClient
+    let statements: UpsertStatements
+    let merge: MergeSQL
+    let softDelete: SoftDeletePolicy
+    let logger: Logger
+
+    public init(client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger) {
+        self.client = client
+        self.merge = MergeSQL(policy: precedence, softDelete: softDelete, attributes: attributes)
+        self.statements = UpsertStatements(merge: merge)
+        self.softDelete = softDelete
+        self.logger = logger
+    }
+
+    public func user(canonicalEmail: String) async throws -> StoredUser? {
+        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = \(canonicalEmail)")
+    }
+
+    public func user(id: UUID) async throws -> StoredUser? {
+        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.id = \(id)")
+    }
+
+    public func user(recordID: String) async throws -> StoredUser? {
+        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)")
+    }
+
+    public func upsert(_ record: SourceRecord) async throws -> UpsertResult {
+        try await withConnection { connection in
+            try await upsert(record, on: connection, inTransaction: false)
+        }
+    }
+
+    /// The upsert on a given connection; `inTransaction` wraps each attempt in
+    /// a savepoint so a unique violation retried does not abort the caller's
+    /// transaction (the webhook commits its event row with this write).
+    public func upsert(_ record: SourceRecord, on connection: PostgresConnection, inTransaction: Bool) async throws -> UpsertResult {
+        let writer = UpsertWriter(store: self, connection: connection, inTransaction: inTransaction)
+        do {
+            return try await writer.upsert(record)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func delete(recordID: String) async throws -> DeleteResult {
+        try await withConnection { connection in
+            try await delete(recordID: recordID, on: connection)
+        }
+    }
+
+    /// Apply the delete policy on a given connection (inside the caller's
+    /// transaction when there is one); soft and hard deletes revoke the
+    /// user's refresh tokens in the same statement.
+    public func delete(recordID: String, on connection: PostgresConnection) async throws -> DeleteResult {
+        let query: PostgresQuery
+        switch softDelete.onDeleteEvent {
+        case .ignore:
+            query = "SELECT id FROM users WHERE airtable_record_id = \(recordID)"
+        case .hard:
+            query = "DELETE FROM users WHERE airtable_record_id = \(recordID) RETURNING id"
+        case .soft:
+            query = """
+                WITH deleted AS (
+                    UPDATE users SET deleted_at = COALESCE(deleted_at, now()),
+                        updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END
+                    WHERE airtable_record_id = \(recordID) RETURNING id),
+                revoked AS (
+                    UPDATE refresh_tokens SET revoked_at = now()
+                    WHERE user_id IN (SELECT id FROM deleted) AND revoked_at IS NULL)
+                SELECT id FROM deleted
+                """
+        }
+        let rows = try await connection.query(query, logger: logger)
+        var id: UUID?
+        for try await value in rows.decode(UUID.self) { id = value }
+        guard let id else { return DeleteResult(outcome: .notFound, userID: nil) }
+        return DeleteResult(outcome: softDelete.onDeleteEvent == .ignore ? .unchanged : .deleted, userID: id)
+    }
+
+    public func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser? {
+        var bindings = PostgresBindings()
+        var sets = ["store_updated_at = now()", "updated_at = now()"]
+        var extras: [String: String?] = [:]
+        for (attribute, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let column = MergeSQL.columns[attribute] else {
+                guard merge.extraAttributes.contains(attribute) else { throw StoreError.invalidEmail("unknown attribute '\(attribute)'") }
+                extras[attribute] = value
+                continue
+            }
+            if attribute == Attribute.email {
+                guard let email = value else { throw StoreError.missingEmail }
+                let canonical: String
+                do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+                bindings.append(canonical)
+                sets.append("email_canonical = $\(bindings.count)")
+            }
+            bindings.append(value)
+            sets.append("\(column) = $\(bindings.count)")
+        }
+        if !extras.isEmpty {
+            bindings.append(UserRow.jsonText(extras.compactMapValues { $0 }))
+            let removed = extras.keys.map { "'\($0)'" }.joined(separator: ", ")
+            sets.append("attributes = (attributes - ARRAY[\(removed)]::text[]) || $\(bindings.count)::jsonb")
+        }
+        bindings.append(id)
+        let sql = "UPDATE users AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(UserRow.columns)"
+        do {
+            return try await client.withConnection { connection in
+                try await fetchOne(PostgresQuery(unsafeSQL: sql, binds: bindings), on: connection)
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw StoreError.emailTaken
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    // MARK: - Helpers
+
+    func fetchOne(_ query: PostgresQuery) async throws -> StoredUser? {
+        try await withConnection { connection in
+            try await fetchOne(query, on: connection)
+        }
+    }
+
+    func fetchOne(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> StoredUser? {
+        let rows = try await connection.query(query, logger: logger)
+        var user: StoredUser?
+        for try await row in rows { user = try UserRow.decode(row) }
+        return user
+    }
+
+    /// Lease a connection; any driver failure becomes `StoreError.unavailable`.
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
+            return .unavailable("sqlstate \(state): \(error.serverInfo?[.message] ?? "")")
+        }
+        return .unavailable(String(describing: type(of: error)))
+    }
+}
+
+extension PostgresIdentityStore {
+    public func migrate() async throws {
+        try await Migrations.apply(client: client, logger: logger)
+    }
+
+    public func isReachable() async -> Bool {
+        (try? await withConnection { connection in
+            try await connection.query("SELECT 1", logger: logger).collect().count == 1
+        }) ?? false
+    }
+}

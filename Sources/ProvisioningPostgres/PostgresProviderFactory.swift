@@ -1,0 +1,41 @@
+import Logging
+import PostgresNIO
+import Provisioning
+
+/// Kind `postgres`: the store, from a libpq-style URL and a pool size.
+public struct PostgresProviderFactory: ProviderFactory {
+    public struct Settings: Sendable {
+        public var configuration: PostgresClient.Configuration
+    }
+
+    public init() {}
+
+    public let kind = "postgres"
+    public let roles: ProviderRoles = .store
+    public let sampleConfig = """
+        - name: app_db
+          kind: postgres          # the system of record
+          url: postgres://provision@127.0.0.1:5432/provision   # ?sslmode=require|verify-full turns TLS on
+          pool_size: 10
+        """
+
+    public func decode(_ section: ConfigSection) -> Settings? {
+        let url = section.requiredString("url")
+        let poolSize = section.int("pool_size", default: 10, range: 1...1000)
+        guard let url else { return nil }
+        do {
+            return Settings(configuration: try PostgresURL.configuration(from: url, poolSize: poolSize))
+        } catch {
+            section.problem(at: "url", error.description)
+            return nil
+        }
+    }
+
+    public func make(_ settings: Settings, context: ProviderContext) async throws -> ProviderInstance {
+        let client = PostgresClient(configuration: settings.configuration, backgroundLogger: context.logger)
+        let store = PostgresIdentityStore(
+            client: client, precedence: context.precedence, softDelete: context.softDelete,
+            attributes: context.attributes, logger: context.logger)
+        return ProviderInstance(store: store, run: { await client.run() })
+    }
+}

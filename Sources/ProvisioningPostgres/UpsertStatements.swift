@@ -1,0 +1,44 @@
+import Provisioning
+
+/// The three statements of the store's write path, compiled once from the
+/// precedence and soft-delete policies.
+struct UpsertStatements: Sendable {
+    /// Insert, or merge into the row holding the record id.
+    let byRecordID: String
+    /// Insert, or merge into (and link) the row holding the canonical email.
+    let byEmail: String
+    /// Merge into the row holding the record id; for records without an email.
+    let updateByRecordID: String
+
+    static let insertColumns = "id, email, email_canonical, display_name, role, password_hash, attributes, airtable_record_id, source_snapshot, source_modified_at"
+    static let insertValues = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10"
+    static let returning = "RETURNING \(UserRow.columns), (xmax = 0) AS inserted, (u.updated_at = now()) AS changed"
+
+    init(merge: MergeSQL) {
+        byRecordID = """
+            INSERT INTO users AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
+            ON CONFLICT (airtable_record_id) DO UPDATE SET
+                \(merge.setClause())
+            WHERE \(MergeSQL.freshnessGuard)
+            \(Self.returning)
+            """
+        byEmail = """
+            INSERT INTO users AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
+            ON CONFLICT (email_canonical) DO UPDATE SET
+                \(merge.setClause(recordID: "COALESCE(u.airtable_record_id, excluded.airtable_record_id)"))
+            WHERE (u.airtable_record_id IS NULL OR excluded.airtable_record_id IS NULL
+                   OR u.airtable_record_id = excluded.airtable_record_id)
+              AND \(MergeSQL.freshnessGuard)
+            \(Self.returning)
+            """
+        updateByRecordID = """
+            UPDATE users AS u SET
+                \(merge.setClause())
+            FROM (SELECT $2::text AS email, $3::text AS email_canonical, $4::text AS display_name, $5::text AS role,
+                         $6::text AS password_hash, $7::jsonb AS attributes, $8::text AS airtable_record_id,
+                         $9::jsonb AS source_snapshot, $10::timestamptz AS source_modified_at, $1::uuid AS id) AS excluded
+            WHERE u.airtable_record_id = excluded.airtable_record_id AND \(MergeSQL.freshnessGuard)
+            RETURNING \(UserRow.columns), false AS inserted, (u.updated_at = now()) AS changed
+            """
+    }
+}

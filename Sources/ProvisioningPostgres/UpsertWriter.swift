@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Provisioning
+
+/// One upsert of a source record, with its retry loop: match by record id,
+/// then by canonical email (linking), never surfacing a unique violation.
+struct UpsertWriter {
+    let store: PostgresIdentityStore
+    let connection: PostgresConnection
+    let inTransaction: Bool
+    static let maxAttempts = 8
+
+    private enum Attempt {
+        case done(UpsertResult)
+        case retry(path: String)
+    }
+
+    func upsert(_ record: SourceRecord) async throws -> UpsertResult {
+        let canonical: String?
+        if let email = record.email {
+            do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+        } else {
+            canonical = nil
+        }
+        let bindings = Self.bindings(record, canonical: canonical)
+        for _ in 1...Self.maxAttempts {
+            let attempt: Attempt
+            if let canonical {
+                attempt = try await attemptWithEmail(record, canonical: canonical, bindings: bindings)
+            } else {
+                attempt = try await attemptWithoutEmail(record, bindings: bindings)
+            }
+            switch attempt {
+            case .done(let result): return result
+            case .retry(let path): logConflict(path: path, record: record)
+            }
+        }
+        throw StoreError.unavailable("upsert did not settle after \(Self.maxAttempts) attempts")
+    }
+
+    private func attemptWithEmail(_ record: SourceRecord, canonical: String, bindings: PostgresBindings) async throws -> Attempt {
+        if let recordID = record.recordID {
+            switch try await run(store.statements.byRecordID, bindings) {
+            case .row(let user, let inserted, let changed):
+                if inserted { return .done(UpsertResult(outcome: .inserted, user: user)) }
+                logConflict(path: "record_id_conflict_update", record: record)
+                return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
+            case .noRow:
+                // The row with this record id exists and is newer: stale.
+                guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
+                    return .retry(path: "record_id_row_vanished")
+                }
+                logConflict(path: "stale_guard", record: record)
+                return .done(UpsertResult(outcome: .staleIgnored, user: user))
+            case .uniqueViolation(let constraint) where constraint == "users_email_canonical_key":
+                // Another row holds the email: an email change colliding with
+                // another user, or a store user to link. Told apart below.
+                if try await exists("SELECT 1 FROM users WHERE airtable_record_id = \(recordID)") {
+                    logConflict(path: "email_owned_by_other_record", record: record)
+                    throw StoreError.emailOwnedByAnotherRecord
+                }
+            case .uniqueViolation:
+                return .retry(path: "retry_after_unique_violation")
+            }
+        }
+        switch try await run(store.statements.byEmail, bindings) {
+        case .row(let user, let inserted, let changed):
+            if inserted { return .done(UpsertResult(outcome: .inserted, user: user)) }
+            if record.recordID != nil {
+                logConflict(path: "email_conflict_link", record: record)
+                return .done(UpsertResult(outcome: .linked, user: user))
+            }
+            logConflict(path: "email_conflict_update", record: record)
+            return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
+        case .noRow:
+            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = \(canonical)", on: connection) else {
+                return .retry(path: "email_row_vanished")
+            }
+            if let owner = user.recordID, let recordID = record.recordID, owner != recordID {
+                logConflict(path: "email_owned_by_other_record", record: record)
+                throw StoreError.emailOwnedByAnotherRecord
+            }
+            if user.recordID == record.recordID || record.recordID == nil, !AttributeMerge.isStale(record, against: user) {
+                return .retry(path: "retry_after_concurrent_link")
+            }
+            logConflict(path: "stale_guard", record: record)
+            return .done(UpsertResult(outcome: .staleIgnored, user: user))
+        case .uniqueViolation:
+            return .retry(path: "retry_after_unique_violation")
+        }
+    }
+
+    private func attemptWithoutEmail(_ record: SourceRecord, bindings: PostgresBindings) async throws -> Attempt {
+        guard let recordID = record.recordID else { throw StoreError.missingEmail }
+        switch try await run(store.statements.updateByRecordID, bindings) {
+        case .row(let user, _, let changed):
+            return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
+        case .noRow:
+            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
+                throw StoreError.missingEmail
+            }
+            return .done(UpsertResult(outcome: .staleIgnored, user: user))
+        case .uniqueViolation:
+            return .retry(path: "retry_after_unique_violation")
+        }
+    }
+
+    private enum StatementResult {
+        case row(StoredUser, inserted: Bool, changed: Bool)
+        case noRow
+        case uniqueViolation(constraint: String)
+    }
+
+    /// Run one statement; a unique violation is a value, rolled back to a
+    /// savepoint when inside the caller's transaction.
+    private func run(_ sql: String, _ bindings: PostgresBindings) async throws -> StatementResult {
+        if inTransaction { _ = try await connection.query("SAVEPOINT provisiond_upsert", logger: store.logger) }
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
+            var result = StatementResult.noRow
+            for try await row in rows {
+                let (inserted, changed) = try row.makeRandomAccess().decodeFlags()
+                result = .row(try UserRow.decode(row), inserted: inserted, changed: changed)
+            }
+            if inTransaction { _ = try await connection.query("RELEASE SAVEPOINT provisiond_upsert", logger: store.logger) }
+            return result
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            if inTransaction { _ = try await connection.query("ROLLBACK TO SAVEPOINT provisiond_upsert", logger: store.logger) }
+            return .uniqueViolation(constraint: error.serverInfo?[.constraintName] ?? "")
+        }
+    }
+
+    private func exists(_ query: PostgresQuery) async throws -> Bool {
+        let rows = try await connection.query(query, logger: store.logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    private func logConflict(path: String, record: SourceRecord) {
+        store.logger.info("upsert.conflict", metadata: [
+            "event": "upsert.conflict", "path": .string(path),
+            "record_id": .string(record.recordID ?? ""),
+            "email": .string(record.email.map(EmailMask.mask) ?? ""),
+        ])
+    }
+
+    static func bindings(_ record: SourceRecord, canonical: String?) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 10)
+        let extras = record.values.filter { MergeSQL.columns[$0.key] == nil }
+        bindings.append(UUID())
+        bindings.append(record.email)
+        bindings.append(canonical)
+        bindings.append(record.values[Attribute.displayName])
+        bindings.append(record.values[Attribute.role])
+        bindings.append(record.values[Attribute.passwordHash])
+        bindings.append(UserRow.jsonText(extras))
+        bindings.append(record.recordID)
+        bindings.append(UserRow.jsonText(record.values))
+        bindings.append(record.modifiedAt)
+        return bindings
+    }
+}
+
+extension PostgresRandomAccessRow {
+    func decodeFlags() throws -> (inserted: Bool, changed: Bool) {
+        (try self["inserted"].decode(Bool.self), try self["changed"].decode(Bool.self))
+    }
+}

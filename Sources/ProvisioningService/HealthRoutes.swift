@@ -1,0 +1,34 @@
+import Hummingbird
+import Provisioning
+
+/// `/healthz` (the process runs), `/readyz` (the store answers; sources are
+/// reported, never fail it) and `/metrics` (Prometheus text).
+struct HealthRoutes {
+    let store: any IdentityStore
+    let sourceNames: [String]
+    let metricsText: @Sendable () -> String
+
+    struct Readiness: Encodable {
+        var status: String
+        var store: String
+        var sources: [String: String]
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            try jsonResponse(["status": "ok"])
+        }
+        router.get("/readyz") { _, _ in
+            let reachable = await store.isReachable()
+            let readiness = Readiness(
+                status: reachable ? "ready" : "unavailable", store: reachable ? "ok" : "unreachable",
+                sources: Dictionary(uniqueKeysWithValues: sourceNames.map { ($0, "not_checked") }))
+            return try jsonResponse(readiness, status: reachable ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metricsText())))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Hummingbird
+import Logging
+import Provisioning
+import ServiceLifecycle
+
+/// How the HTTP service is reached and what it exports.
+public struct ServiceOptions: Sendable {
+    public var host: String
+    public var port: Int
+    /// The Prometheus text for `/metrics`.
+    public var metricsText: @Sendable () -> String
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, metricsText: @escaping @Sendable () -> String = { "" }) {
+        self.host = host
+        self.port = port
+        self.metricsText = metricsText
+    }
+}
+
+/// Compose the HTTP application over a built pipeline. The pipeline's
+/// long-running parts (pools) are added as services; the store is migrated
+/// once they run, before the server accepts requests.
+public func buildApplication(
+    pipeline: BuiltPipeline, options: ServiceOptions, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router()
+    router.add(middleware: ErrorMiddleware())
+    HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
+        .register(on: router)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "provisiond"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
+    app.beforeServerStarts {
+        try await pipeline.store.migrate()
+    }
+    return app
+}

@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+import Provisioning
+
+/// Kind `hmac-sha256`: Standard Webhooks. Headers `webhook-id`,
+/// `webhook-timestamp`, `webhook-signature` (space-separated `v1,<base64>`),
+/// HMAC-SHA256 over `{id}.{timestamp}.{raw body}` with a `whsec_` secret.
+public struct HMACSignatureVerifier: SignatureVerifier {
+    public let kind = "hmac-sha256"
+    let keys: [SymmetricKey]
+    let toleranceSeconds: Int
+
+    public init(secrets: [String], toleranceSeconds: Int) throws(HMACSignatureScheme.InvalidSecret) {
+        self.keys = try secrets.map { secret throws(HMACSignatureScheme.InvalidSecret) in try HMACSignatureScheme.key(fromSecret: secret) }
+        self.toleranceSeconds = toleranceSeconds
+    }
+
+    public func isPresent(in headers: HeaderLookup) -> Bool {
+        headers["webhook-signature"] != nil || headers["webhook-id"] != nil
+    }
+
+    public func verify(headers: HeaderLookup, body: [UInt8], now: Date) -> SignatureCheck {
+        guard let id = headers["webhook-id"], !id.isEmpty,
+              let timestampText = headers["webhook-timestamp"],
+              let signatures = headers["webhook-signature"] else {
+            return .invalid(reason: "missing webhook-id, webhook-timestamp or webhook-signature")
+        }
+        guard let timestamp = Int(timestampText) else { return .invalid(reason: "webhook-timestamp is not Unix seconds") }
+        guard abs(Int(now.timeIntervalSince1970) - timestamp) <= toleranceSeconds else {
+            return .invalid(reason: "webhook-timestamp outside the tolerance")
+        }
+        var content = Array("\(id).\(timestampText).".utf8)
+        content.append(contentsOf: body)
+        let candidates = signatures.split(separator: " ").compactMap { entry -> Data? in
+            let parts = entry.split(separator: ",", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "v1" else { return nil }
+            return Data(base64Encoded: String(parts[1]))
+        }
+        guard !candidates.isEmpty else { return .invalid(reason: "no v1 signature in webhook-signature") }
+        for key in keys {
+            for candidate in candidates where HMAC<SHA256>.isValidAuthenticationCode(candidate, authenticating: content, using: key) {
+                return .valid(eventID: id)
+            }
+        }
+        return .invalid(reason: "no signature matches a configured secret")
+    }
+}
+
+public struct HMACSignatureScheme: SignatureSchemeFactory {
+    public struct Settings: Sendable {
+        public var secrets: [String]
+        public var toleranceSeconds: Int
+    }
+
+    public struct InvalidSecret: Error, CustomStringConvertible {
+        public var description: String { "a secret must be 'whsec_' followed by base64" }
+    }
+
+    public init() {}
+
+    public let kind = "hmac-sha256"
+    public let sampleConfig = """
+        - kind: hmac-sha256                  # Standard Webhooks signatures
+          secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]   # several, for rotation
+          tolerance_s: 300                   # how far webhook-timestamp may be from now
+        """
+
+    static func key(fromSecret secret: String) throws(InvalidSecret) -> SymmetricKey {
+        let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        guard !encoded.isEmpty, let data = Data(base64Encoded: encoded) else { throw InvalidSecret() }
+        return SymmetricKey(data: data)
+    }
+
+    public func decode(_ section: ConfigSection) -> Settings? {
+        let secrets = section.stringListWithNodes("secrets") ?? []
+        if section.itemCount("secrets") == 0 { section.problem("hmac-sha256 needs at least one secret in 'secrets'") }
+        for secret in secrets {
+            do { _ = try Self.key(fromSecret: secret.value) } catch {
+                section.problem(at: secret.node, path: secret.path, error.description)
+            }
+        }
+        let tolerance = section.int("tolerance_s", default: 300, range: 1...86_400)
+        return Settings(secrets: secrets.map(\.value), toleranceSeconds: tolerance)
+    }
+
+    public func make(_ settings: Settings) throws -> any SignatureVerifier {
+        try HMACSignatureVerifier(secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds)
+    }
+}

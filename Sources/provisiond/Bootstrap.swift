@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ProvisioningService
+
+/// Logging and metrics backends, bootstrapped once per process.
+enum Bootstrap {
+    static let registry = PrometheusCollectorRegistry()
+
+    static func observability(level: Logger.Level = .info) {
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+}
+
+enum FileHandleOutput {
+    static func writeStandardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct Provisiond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provisiond",
+        abstract: "Read-through user provisioning from Airtable into PostgreSQL.",
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// `--config FILE`, shared by every subcommand.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The pipeline declaration.")
+    var config: String = "providers.yaml"
+}

@@ -1,0 +1,41 @@
+import PostgresNIO
+import Testing
+@testable import ProvisioningPostgres
+
+@Suite("The suite reaches a real PostgreSQL server")
+struct ServerReachedTests {
+    @Test("a query runs on the server that scripts/test.sh started")
+    func serverAnswers() async throws {
+        let client = try await TestDatabase.makeClient()
+        var version = ""
+        for try await text in try await client.query("SHOW server_version", logger: TestDatabase.logger).decode(String.self) {
+            version = text
+        }
+        #expect(version.split(separator: ".").first.flatMap { Int($0) } ?? 0 >= 12)
+        let tables = try await TestDatabase.count(client, "SELECT count(*)::int FROM information_schema.tables WHERE table_name IN ('users', 'webhook_events', 'refresh_tokens')")
+        #expect(tables == 3)
+    }
+
+    @Test("migrations are recorded once and a second run applies nothing")
+    func migrationsIdempotent() async throws {
+        let client = try await TestDatabase.makeClient()
+        let again = try await Migrations.apply(client: client, logger: TestDatabase.logger)
+        #expect(again.isEmpty)
+        let recorded = try await TestDatabase.count(client, "SELECT count(*)::int FROM schema_migrations")
+        #expect(recorded == Migrations.steps.count)
+    }
+
+    @Test("two instances migrating one database at once both succeed")
+    func concurrentMigrations() async throws {
+        let url = try await TestDatabase.create()
+        let clients = try (0..<4).map { _ in
+            PostgresClient(configuration: try PostgresURL.configuration(from: url, poolSize: 2), backgroundLogger: TestDatabase.logger)
+        }
+        for client in clients { Task { await client.run() } }
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for client in clients { group.addTask { try await Migrations.apply(client: client, logger: TestDatabase.logger) } }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(applied.sorted() == Migrations.steps.map(\.version))
+    }
+}
