@@ -36,13 +36,18 @@ public struct SimLatency: Sendable, Equatable {
     public var fixedMs: Int
     public var jitterMs: Int
 
+    /// Values are clamped to 0...600000 (ten minutes).
     public init(fixedMs: Int = 0, jitterMs: Int = 0) {
-        self.fixedMs = max(0, fixedMs)
-        self.jitterMs = max(0, jitterMs)
+        self.fixedMs = min(max(0, fixedMs), SimLatency.maximumMs)
+        self.jitterMs = min(max(0, jitterMs), SimLatency.maximumMs)
     }
 
+    static let maximumMs = 600_000
+
     func sample() -> Int {
-        fixedMs + (jitterMs > 0 ? Int.random(in: 0...jitterMs) : 0)
+        let fixed = min(max(0, fixedMs), Self.maximumMs)
+        let jitter = min(max(0, jitterMs), Self.maximumMs)
+        return fixed + (jitter > 0 ? Int.random(in: 0...jitter) : 0)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// Thrown after the `reset` fault has closed the connection: nothing more can be sent.
 struct SimConnectionReset: Error {}
@@ -44,7 +45,9 @@ extension AirtableSimulator {
                 throw SimConnectionReset()
             case .hang:
                 finish(0, false)
-                try await Task.sleep(for: .milliseconds(max(0, fault.hangMs)))
+                // Graceful shutdown (SIGTERM) ends the wait instead of waiting for it.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(min(max(0, fault.hangMs), SimLatency.maximumMs))) }
+                try Task.checkCancellation()
                 return Self.json(SimAPIError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please retry shortly."))
             }
         }

@@ -56,7 +56,11 @@ struct UpsertWriter {
             case .uniqueViolation(let constraint) where constraint == "users_email_canonical_key":
                 // Another row holds the email: an email change colliding with
                 // another user, or a store user to link. Told apart below.
-                if try await exists("SELECT 1 FROM users WHERE airtable_record_id = \(recordID)") {
+                if let owner = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) {
+                    // The record's row exists: if it already has this email, a
+                    // concurrent writer linked it meanwhile; otherwise the
+                    // record's new email belongs to someone else.
+                    guard owner.emailCanonical != canonical else { return .retry(path: "retry_after_concurrent_link") }
                     logConflict(path: "email_owned_by_other_record", record: record)
                     throw StoreError.emailOwnedByAnotherRecord
                 }
@@ -129,12 +133,6 @@ struct UpsertWriter {
             if inTransaction { _ = try await connection.query("ROLLBACK TO SAVEPOINT provisiond_upsert", logger: store.logger) }
             return .uniqueViolation(constraint: error.serverInfo?[.constraintName] ?? "")
         }
-    }
-
-    private func exists(_ query: PostgresQuery) async throws -> Bool {
-        let rows = try await connection.query(query, logger: store.logger)
-        for try await _ in rows { return true }
-        return false
     }
 
     private func logConflict(path: String, record: SourceRecord) {

@@ -54,7 +54,8 @@ struct AirtableSimCommand: AsyncParsableCommand {
             do {
                 try sim.seed(fromFile: seed)
             } catch {
-                throw ValidationError("\(error)")
+                FileHandle.standardError.write(Data("airtable-sim: \(error)\n".utf8))
+                throw ExitCode(2)
             }
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host

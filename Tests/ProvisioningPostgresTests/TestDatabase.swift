@@ -27,7 +27,8 @@ enum TestDatabase {
         guard let admin, let adminURL = ProcessInfo.processInfo.environment["PG_ADMIN_URL"] else { throw NotConfigured() }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        return adminURL.replacingOccurrences(of: "/postgres", with: "/\(name)")
+        guard let slash = adminURL.lastIndex(of: "/") else { throw NotConfigured() }
+        return adminURL[..<slash] + "/\(name)"
     }
 
     /// A running client on a fresh, migrated database. The client runs until

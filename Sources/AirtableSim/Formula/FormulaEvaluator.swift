@@ -128,7 +128,8 @@ enum FormulaEvaluator {
         case .find, .search:
             let needle = try arg(0).text
             let haystack = try arg(1).text
-            let start = args.count > 2 ? max(Int(try arg(2).numeric ?? 1), 1) : 1
+            let rawStart = args.count > 2 ? (try arg(2).numeric ?? 1) : 1
+            let start = rawStart.isFinite ? Int(min(max(rawStart, 1), 1_000_000_000)) : 1
             let found = position(of: needle, in: haystack, from: start, caseInsensitive: function == .search)
             if found == 0, function == .search { return .blank }
             return .number(Double(found))

@@ -75,7 +75,7 @@ public struct ConfigLoader: Sendable {
             if let name, !names.insert(name).inserted { section.problem(at: "name", "provider name '\(name)' is declared twice") }
             guard let kind else { continue }
             guard let factory = registry.providers[kind] else {
-                let known = registry.providers.keys.sorted().joined(separator: ", ")
+                let known = registry.providers.isEmpty ? "none" : registry.providers.keys.sorted().joined(separator: ", ")
                 section.problem(at: "kind", "unknown provider kind '\(kind)' (registered: \(known))")
                 continue
             }
@@ -115,6 +115,8 @@ public struct ConfigLoader: Sendable {
             }
             if entries.isEmpty { section.problem(at: "order", "name at least one provider") }
             config.order = entries.map(\.value)
+        } else if section.node("order") == nil {
+            _ = checkedDefaultOrder(config, top: top, providers: providers)
         }
         section.rejectUnknownKeys()
         return config
@@ -179,7 +181,7 @@ public struct ConfigLoader: Sendable {
             guard let scheme = ConfigSection.make(item.node, path: item.path, diagnostics: top.diagnostics),
                   let kind = scheme.requiredString("kind") else { continue }
             guard let factory = registry.schemes[kind] else {
-                let known = registry.schemes.keys.sorted().joined(separator: ", ")
+                let known = registry.schemes.isEmpty ? "none" : registry.schemes.keys.sorted().joined(separator: ", ")
                 scheme.problem(at: "kind", "unknown signature scheme kind '\(kind)' (registered: \(known))")
                 continue
             }
@@ -217,6 +219,9 @@ public struct ConfigLoader: Sendable {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ConfigProblem(file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return ConfigProblem(file: file, line: context.mark.line, column: context.mark.column, path: "", message: "invalid YAML: duplicate key \(keys)")
         default:
             return ConfigProblem(file: file, line: 1, column: 1, path: "", message: "invalid YAML: \(error)")
         }

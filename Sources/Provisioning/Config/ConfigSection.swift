@@ -91,9 +91,10 @@ public final class ConfigSection {
             return fallback
         }
         guard range.contains(value) else {
-            let upper = range.upperBound == Int.max ? "" : " and \(range.upperBound)"
-            let bound = upper.isEmpty ? "at least \(range.lowerBound)" : "between \(range.lowerBound)\(upper)"
-            Self.report(diagnostics, node.mark, childPath(key), "expected an integer \(bound), got \(value)")
+            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)"
+                : range.upperBound == Int.max ? "an integer at least \(range.lowerBound)"
+                : "an integer between \(range.lowerBound) and \(range.upperBound)"
+            Self.report(diagnostics, node.mark, childPath(key), "expected \(expected), got \(value)")
             return fallback
         }
         return value
