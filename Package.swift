@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "provisiond",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Provisioning", targets: ["Provisioning"]),
         .library(name: "ProvisioningPostgres", targets: ["ProvisioningPostgres"]),
@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AirtableSim", targets: ["AirtableSim"]),
         .executable(name: "provisiond", targets: ["provisiond"]),
         .executable(name: "airtable-sim", targets: ["airtable-sim"]),
+        .executable(name: "provision-bench", targets: ["provision-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
@@ -63,9 +64,17 @@ let package = Package(
         .target(name: "AirtableSim", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "airtable-sim", dependencies: [
             "AirtableSim",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "provision-bench", dependencies: [
+            "ProvisioningPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "ProvisioningTestKit", dependencies: ["Provisioning"], path: "Tests/ProvisioningTestKit"),

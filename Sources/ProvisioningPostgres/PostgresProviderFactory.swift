@@ -39,3 +39,10 @@ public struct PostgresProviderFactory: ProviderFactory {
         return ProviderInstance(store: store, run: { await client.run() })
     }
 }
+
+extension PostgresProviderFactory {
+    /// A client configuration from a libpq-style URL (tools and benchmarks).
+    public static func configuration(url: String, poolSize: Int) throws -> PostgresClient.Configuration {
+        try PostgresURL.configuration(from: url, poolSize: poolSize)
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The demo: a throwaway PostgreSQL, airtable-sim seeded with three users, and
+# `provisiond serve` on top. Prints commands to try; Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+PORT=${PORT:-8080}
+PIDS=()
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pg_stop
+    echo "demo stopped" >&2
+}
+trap cleanup EXIT INT TERM
+
+echo "building (the first build takes about 11 minutes)..." >&2
+swift build --product provisiond >&2
+swift build --product airtable-sim >&2
+BIN=$(swift build --show-bin-path)
+
+pg_start
+
+export AIRTABLE_TOKEN=patDemoToken.0123456789abcdef
+export AIRTABLE_BASE_ID=appSim00000000001
+export WEBHOOK_SECRET=whsec_ZGVtby13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5
+export WEBHOOK_TOKEN=demo-shared-token-0123456789
+mkdir -p "$PG_TMP/logs"
+"$BIN/airtable-sim" --port 0 --token "$AIRTABLE_TOKEN" --base "$AIRTABLE_BASE_ID" --table Users \
+    --seed demo/airtable-seed.yaml >"$PG_TMP/logs/sim.out" 2>"$PG_TMP/logs/sim.err" &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+    grep -q "listening on" "$PG_TMP/logs/sim.out" 2>/dev/null && break
+    sleep 0.1
+done
+AIRTABLE_API_URL=$(sed -n 's/^listening on //p' "$PG_TMP/logs/sim.out" | head -1)
+[ -n "$AIRTABLE_API_URL" ] || { cat "$PG_TMP/logs/sim.err" >&2; exit 1; }
+export AIRTABLE_API_URL
+
+"$BIN/provisiond" serve --config providers.yaml --port "$PORT" &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+cat >&2 <<INFO
+
+provisiond is listening on http://127.0.0.1:$PORT (JSON logs below)
+airtable-sim is at $AIRTABLE_API_URL (base $AIRTABLE_BASE_ID, table Users)
+PostgreSQL: $DATABASE_URL
+
+Try, in another terminal:
+  curl -s http://127.0.0.1:$PORT/readyz
+  # create a user in "Airtable" (the simulator); the password is demo-password
+  curl -s -X POST "$AIRTABLE_API_URL/v0/$AIRTABLE_BASE_ID/Users" -H "Authorization: Bearer $AIRTABLE_TOKEN" \\
+       -H 'Content-Type: application/json' \\
+       -d '{"fields": {"Email": "new@example.com", "Name": "New User", "Role": "viewer", "Password Hash": "\$2b\$10\$OwX9Ifgd2sFcUxmsLTXFn.oRph9yHb4AX7uJ091loGsiEeDhXTac6"}}'
+  # log in as that user at once (read-through provisioning)
+  curl -s -X POST http://127.0.0.1:$PORT/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email": "new@example.com", "password": "demo-password"}'
+  # the user is now in PostgreSQL
+  $PGBIN/psql "$DATABASE_URL" -c 'SELECT email, display_name, role, airtable_record_id FROM users'
+  curl -s http://127.0.0.1:$PORT/metrics | grep -E '^(auth|webhook)_'
+
+Ctrl-C stops provisiond, the simulator and PostgreSQL.
+INFO
+wait "${PIDS[1]}"
