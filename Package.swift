@@ -77,14 +77,19 @@ let package = Package(
             "ProvisioningPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "ProvisioningTestKit", dependencies: ["Provisioning"], path: "Tests/ProvisioningTestKit"),
-        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "ProvisioningTestKit"],
+        .target(name: "ProvisioningTestKit", dependencies: ["Provisioning", "ProvisioningPostgres"], path: "Tests/ProvisioningTestKit"),
+        .testTarget(name: "ProvisioningTests", dependencies: [
+            "Provisioning", "ProvisioningTestKit", .product(name: "Logging", package: "swift-log"),
+        ],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ProvisioningPostgresTests", dependencies: ["ProvisioningPostgres", "ProvisioningTestKit"]),
         .testTarget(name: "ProvisioningAirtableTests", dependencies: ["ProvisioningAirtable", "AirtableSim"]),
         .testTarget(name: "ProvisioningServiceTests", dependencies: [
             "ProvisioningService", "AirtableSim", "ProvisioningTestKit",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

@@ -18,7 +18,13 @@ public final class AirtableClient: IdentitySource {
     private let flights = Singleflight<SourceLookup>()
     private let tablePath: String
 
-    public init(settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger) {
+    private let metrics: any MetricsFactory
+
+    public init(
+        settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.metrics = metrics
         self.settings = settings
         self.budget = budget ?? AirtableBudget(
             bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),
@@ -99,11 +105,10 @@ public final class AirtableClient: IdentitySource {
                 ])
             }
             return .found(chosen)
-        case .notFound:
-            return .notFound
         case .rateLimited:
             return .unavailable(retryAfterSeconds: retryAfter())
-        case .failed, .unreachable:
+        case .notFound, .failed, .unreachable:
+            // A 404 on a list request is a wrong URL or base, not "no such user".
             return .unavailable(retryAfterSeconds: retryAfter())
         }
     }
@@ -225,7 +230,7 @@ public final class AirtableClient: IdentitySource {
     }
 
     private func count(_ status: String) {
-        Counter(label: "airtable_requests", dimensions: [("status", status)]).increment()
+        Counter(label: "airtable_requests", dimensions: [("status", status)], factory: metrics).increment()
     }
 
     // MARK: Encoding

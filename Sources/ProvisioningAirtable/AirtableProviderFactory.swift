@@ -66,7 +66,7 @@ public struct AirtableProviderFactory: ProviderFactory {
     }
 
     public func make(_ settings: AirtableSettings, context: ProviderContext) async throws -> ProviderInstance {
-        let client = AirtableClient(settings: settings, budget: budgets.budget(for: settings), logger: context.logger)
+        let client = AirtableClient(settings: settings, budget: budgets.budget(for: settings), logger: context.logger, metrics: context.metrics)
         return ProviderInstance(source: client)
     }
 }

@@ -18,11 +18,16 @@ public enum AirtableValue: Sendable, Equatable {
     init(_ any: Any) {
         switch any {
         case let value as String: self = .string(value)
-        case let value as Bool: self = .bool(value)
+        // JSONSerialization gives NSNumber for numbers and checkboxes alike, and
+        // an NSNumber 0 or 1 casts to Bool: tell them apart by the boolean class.
+        case let value as NSNumber where type(of: value) == Self.booleanNumberType: self = .bool(value.boolValue)
         case let value as NSNumber: self = .number(value.doubleValue)
+        case let value as Bool: self = .bool(value)
         default: self = .other(String(describing: type(of: any)))
         }
     }
+
+    private static let booleanNumberType = type(of: NSNumber(value: true))
 }
 
 /// A record that cannot be mapped: a field of an unexpected type.

@@ -40,8 +40,14 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
+    /// Closes the circuit. While it is open (a 429's 30 s, or the open
+    /// period), a late success of a request admitted before it opened does
+    /// not close it: only the half-open probe does.
     public func recordSuccess() {
-        phase.withLock { $0 = .closed(failures: 0) }
+        phase.withLock { phase in
+            if case .open = phase { return }
+            phase = .closed(failures: 0)
+        }
     }
 
     public func recordFailure(now: ContinuousClock.Instant = .now) {

@@ -39,11 +39,14 @@ public final class TokenBucket: Sendable {
                     }
                     return (true, wait)
                 case .background:
-                    if state.tokens >= 2 {
+                    // One spare token must remain; a bucket of one (1 request
+                    // per second) can hold no spare, so there it must be full.
+                    let needed = min(2, capacity)
+                    if state.tokens >= needed {
                         state.tokens -= 1
                         return (true, .zero)
                     }
-                    return (false, Self.duration((2 - state.tokens) / rate))
+                    return (false, Self.duration((needed - state.tokens) / rate))
                 }
             }
             switch priority {

@@ -36,7 +36,10 @@ public struct PostgresProviderFactory: ProviderFactory {
         let store = PostgresIdentityStore(
             client: client, precedence: context.precedence, softDelete: context.softDelete,
             attributes: context.attributes, logger: context.logger)
-        return ProviderInstance(store: store, run: { await client.run() })
+        return ProviderInstance(
+            store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger),
+            webhookLedger: PostgresWebhookLedger(store: store, logger: context.logger),
+            run: { await client.run() })
     }
 }
 

@@ -14,7 +14,7 @@ struct HealthRoutes {
         var sources: [String: String]
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         router.get("/healthz") { _, _ in
             try jsonResponse(["status": "ok"])
         }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Metrics
 import Provisioning
 import ServiceLifecycle
 
@@ -9,11 +10,17 @@ public struct ServiceOptions: Sendable {
     public var port: Int
     /// The Prometheus text for `/metrics`.
     public var metricsText: @Sendable () -> String
+    /// Where the service's own counters are made (the pipeline's come from `build`).
+    public var metrics: any MetricsFactory
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, metricsText: @escaping @Sendable () -> String = { "" }) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, metricsText: @escaping @Sendable () -> String = { "" },
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.host = host
         self.port = port
         self.metricsText = metricsText
+        self.metrics = metrics
     }
 }
 
@@ -24,7 +31,7 @@ public func buildApplication(
     pipeline: BuiltPipeline, options: ServiceOptions, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
         .register(on: router)

@@ -3,6 +3,7 @@ import PostgresNIO
 import Provisioning
 import Testing
 @testable import ProvisioningPostgres
+import ProvisioningTestKit
 
 @Suite("Postgres store under concurrency")
 struct ConcurrencyTests {

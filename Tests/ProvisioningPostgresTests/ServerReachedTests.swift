@@ -1,6 +1,7 @@
 import PostgresNIO
 import Testing
 @testable import ProvisioningPostgres
+import ProvisioningTestKit
 
 @Suite("The suite reaches a real PostgreSQL server")
 struct ServerReachedTests {

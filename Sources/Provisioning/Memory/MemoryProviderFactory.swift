@@ -56,6 +56,8 @@ public struct MemoryProviderFactory: ProviderFactory {
         for record in settings.records { _ = try await store.upsert(record) }
         let source = MemorySource(records: settings.records)
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
-        return ProviderInstance(store: store, source: source)
+        return ProviderInstance(
+            store: store, source: source, refreshTokens: MemoryRefreshTokens(),
+            webhookLedger: MemoryWebhookLedger(store: store))
     }
 }

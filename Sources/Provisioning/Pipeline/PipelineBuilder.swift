@@ -1,13 +1,18 @@
 import Logging
+import Metrics
 
 /// A pipeline built from config: the providers, the resolution pipeline and
 /// the webhook signature schemes, plus whatever must run alongside them.
 public struct BuiltPipeline: Sendable {
     public var config: PipelineConfig
     public var store: any IdentityStore
+    public var refreshTokens: any RefreshTokenRepository
+    public var webhookLedger: any WebhookLedger
     public var pipeline: ResolutionPipeline
     public var sources: [ResolutionPipeline.NamedSource]
     public var signatureVerifiers: [any SignatureVerifier]
+    /// The factory every counter of this pipeline comes from.
+    public var metrics: any MetricsFactory
     /// Long-running parts of providers (connection pools): run these for the
     /// life of the pipeline.
     public var runners: [@Sendable () async throws -> Void]
@@ -27,7 +32,7 @@ public enum PipelineBuildError: Error, CustomStringConvertible {
 
 extension PipelineConfig {
     /// Build every declared provider and scheme through `registry`.
-    public func build(registry: KindRegistry, logger: Logger) async throws -> BuiltPipeline {
+    public func build(registry: KindRegistry, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) async throws -> BuiltPipeline {
         var instances: [String: ProviderInstance] = [:]
         var runners: [@Sendable () async throws -> Void] = []
         for declaration in providers where resolution.order.contains(declaration.name) {
@@ -36,13 +41,18 @@ extension PipelineConfig {
             providerLogger[metadataKey: "provider"] = .string(declaration.name)
             let context = ProviderContext(
                 name: declaration.name, precedence: precedence, softDelete: softDelete,
-                attributes: attributes, logger: providerLogger)
+                attributes: attributes, logger: providerLogger, metrics: metrics)
             let instance = try await factory.make(declaration.settings, context)
             instances[declaration.name] = instance
             if let run = instance.run { runners.append(run) }
         }
-        guard let storeName = resolution.order.first, let store = instances[storeName]?.store else {
-            throw PipelineBuildError.missingRole(provider: resolution.order.first ?? "?", role: "store")
+        let storeName = resolution.order.first ?? "?"
+        guard let store = instances[storeName]?.store else { throw PipelineBuildError.missingRole(provider: storeName, role: "store") }
+        guard let refreshTokens = instances[storeName]?.refreshTokens else {
+            throw PipelineBuildError.missingRole(provider: storeName, role: "refresh-token repository")
+        }
+        guard let webhookLedger = instances[storeName]?.webhookLedger else {
+            throw PipelineBuildError.missingRole(provider: storeName, role: "webhook ledger")
         }
         var sources: [ResolutionPipeline.NamedSource] = []
         for name in resolution.order.dropFirst() {
@@ -54,9 +64,10 @@ extension PipelineConfig {
             return try factory.make(scheme.settings)
         }
         let pipeline = ResolutionPipeline(
-            store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger)
+            store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger,
+            metrics: metrics)
         return BuiltPipeline(
-            config: self, store: store, pipeline: pipeline, sources: sources,
-            signatureVerifiers: verifiers, runners: runners)
+            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, pipeline: pipeline, sources: sources,
+            signatureVerifiers: verifiers, metrics: metrics, runners: runners)
     }
 }

@@ -21,15 +21,23 @@ public struct ResolutionPipeline: Sendable {
     public let negativeCache: NegativeCache
     private let flights = Singleflight<Resolution>()
     private let logger: Logger
-    private let attempts = Counter(label: "auth_readthrough_attempts")
-    private let successes = Counter(label: "auth_readthrough_success")
-    private let latency = Timer(label: "auth_readthrough_duration_seconds", preferredDisplayUnit: .seconds)
+    private let attempts: Counter
+    private let successes: Counter
+    private let latency: Timer
 
-    public init(store: any IdentityStore, sources: [NamedSource], negativeCacheSeconds: Int, logger: Logger) {
+    /// `metrics` is the factory counters are made from (the bootstrapped one
+    /// by default; tests pass their own).
+    public init(
+        store: any IdentityStore, sources: [NamedSource], negativeCacheSeconds: Int, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.store = store
         self.sources = sources
         self.negativeCache = NegativeCache(ttlSeconds: negativeCacheSeconds)
         self.logger = logger
+        self.attempts = Counter(label: "auth_readthrough_attempts", factory: metrics)
+        self.successes = Counter(label: "auth_readthrough_success", factory: metrics)
+        self.latency = Timer(label: "auth_readthrough_duration_seconds", dimensions: [], factory: metrics)
     }
 
     /// Resolve by email (login). An invalid address is simply not found.
@@ -41,9 +49,9 @@ public struct ResolutionPipeline: Sendable {
             return .found(user, provisioned: false)
         }
         log("readthrough.miss", ["email": .string(masked)])
-        return try await readThrough(key: "email:\(canonical)", masked: masked) { source in
-            await source.lookup(canonicalEmail: canonical)
-        }
+        return try await readThrough(
+            key: "email:\(canonical)", masked: masked, recheck: { try await store.user(canonicalEmail: canonical) },
+            lookup: { source in await source.lookup(canonicalEmail: canonical) })
     }
 
     /// Resolve by store id (refresh, me); a user missing from the store is
@@ -63,9 +71,9 @@ public struct ResolutionPipeline: Sendable {
             return .found(user, provisioned: false)
         }
         log("readthrough.miss", ["record_id": .string(recordID)])
-        return try await readThrough(key: "record:\(recordID)", masked: recordID) { source in
-            await source.lookup(recordID: recordID)
-        }
+        return try await readThrough(
+            key: "record:\(recordID)", masked: recordID, recheck: { try await store.user(recordID: recordID) },
+            lookup: { source in await source.lookup(recordID: recordID) })
     }
 
     /// Forget negative-cache entries for what an event names.
@@ -74,8 +82,12 @@ public struct ResolutionPipeline: Sendable {
         if let recordID { negativeCache.forget("record:\(recordID)") }
     }
 
+    /// `recheck` runs first inside the flight: a caller that missed the store
+    /// just as an earlier flight provisioned the user finds it there.
     private func readThrough(
-        key: String, masked: String, lookup: @escaping @Sendable (any IdentitySource) async -> SourceLookup
+        key: String, masked: String,
+        recheck: @escaping @Sendable () async throws -> StoredUser?,
+        lookup: @escaping @Sendable (any IdentitySource) async -> SourceLookup
     ) async throws -> Resolution {
         attempts.increment()
         if negativeCache.contains(key) {
@@ -84,7 +96,8 @@ public struct ResolutionPipeline: Sendable {
         }
         let started = ContinuousClock.now
         let resolution = try await flights.run(key: key) { [self] in
-            try await walkSources(key: key, masked: masked, lookup: lookup)
+            if let user = try await recheck() { return .found(user, provisioned: true) }
+            return try await walkSources(key: key, masked: masked, lookup: lookup)
         }
         latency.record(duration: ContinuousClock.now - started)
         if case .found(_, provisioned: true) = resolution { successes.increment() }

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 /// What a provider kind can be in `resolution.order`.
 public struct ProviderRoles: OptionSet, Sendable {
@@ -18,8 +19,13 @@ public struct ProviderContext: Sendable {
     /// Every attribute any declared provider maps (core ones included).
     public var attributes: [String]
     public var logger: Logger
+    public var metrics: any MetricsFactory
 
-    public init(name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger) {
+    public init(
+        name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.metrics = metrics
         self.name = name
         self.precedence = precedence
         self.softDelete = softDelete
@@ -32,12 +38,22 @@ public struct ProviderContext: Sendable {
 public struct ProviderInstance: Sendable {
     public var store: (any IdentityStore)?
     public var source: (any IdentitySource)?
+    /// A store's refresh-token storage.
+    public var refreshTokens: (any RefreshTokenRepository)?
+    /// A store's webhook idempotency ledger (commits with the store's writes).
+    public var webhookLedger: (any WebhookLedger)?
     /// Runs for the life of the service (a connection pool, say); nil if none.
     public var run: (@Sendable () async throws -> Void)?
 
-    public init(store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, run: (@Sendable () async throws -> Void)? = nil) {
+    public init(
+        store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil,
+        refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
+        run: (@Sendable () async throws -> Void)? = nil
+    ) {
         self.store = store
         self.source = source
+        self.refreshTokens = refreshTokens
+        self.webhookLedger = webhookLedger
         self.run = run
     }
 }

@@ -2,28 +2,28 @@ import Foundation
 import Logging
 import PostgresNIO
 import Provisioning
-@testable import ProvisioningPostgres
+import ProvisioningPostgres
 
 /// A fresh database per test on the server that scripts/test.sh started.
 /// A missing server is a failure, never a skip.
-enum TestDatabase {
+public enum TestDatabase {
     struct NotConfigured: Error, CustomStringConvertible {
         var description: String { "PG_ADMIN_URL is not set: run the tests through scripts/test.sh, which starts PostgreSQL" }
     }
 
-    static let logger = Logger(label: "test.postgres")
+    public static let logger = Logger(label: "test.postgres")
 
     /// A client on the admin database, shared by every test of the process.
     static let admin: PostgresClient? = {
         guard let url = ProcessInfo.processInfo.environment["PG_ADMIN_URL"],
-              let configuration = try? PostgresURL.configuration(from: url, poolSize: 4) else { return nil }
+              let configuration = try? PostgresProviderFactory.configuration(url: url, poolSize: 4) else { return nil }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         Task { await client.run() }
         return client
     }()
 
     /// Create an empty database; returns its URL.
-    static func create() async throws -> String {
+    public static func create() async throws -> String {
         guard let admin, let adminURL = ProcessInfo.processInfo.environment["PG_ADMIN_URL"] else { throw NotConfigured() }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
@@ -33,15 +33,15 @@ enum TestDatabase {
 
     /// A running client on a fresh, migrated database. The client runs until
     /// the process ends (tests are short-lived).
-    static func makeClient(poolSize: Int = 4) async throws -> PostgresClient {
+    public static func makeClient(poolSize: Int = 4) async throws -> PostgresClient {
         let url = try await create()
-        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url, poolSize: poolSize), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try PostgresProviderFactory.configuration(url: url, poolSize: poolSize), backgroundLogger: logger)
         Task { await client.run() }
         try await Migrations.apply(client: client, logger: logger)
         return client
     }
 
-    static func makeStore(
+    public static func makeStore(
         precedence: PrecedencePolicy = PrecedencePolicy(), softDelete: SoftDeletePolicy = SoftDeletePolicy(),
         attributes: [String] = Attribute.core + ["department"], poolSize: Int = 4, logger: Logger = TestDatabase.logger
     ) async throws -> PostgresIdentityStore {
@@ -50,7 +50,7 @@ enum TestDatabase {
     }
 
     /// Count rows of a query returning one integer.
-    static func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
+    public static func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
         var value = 0
         for try await count in try await client.query(query, logger: logger).decode(Int.self) { value = count }
         return value

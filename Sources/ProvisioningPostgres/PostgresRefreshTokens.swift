@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Provisioning
+
+/// Refresh tokens in `refresh_tokens`, hashes only; rotation and reuse
+/// detection in one transaction.
+public struct PostgresRefreshTokens: RefreshTokenRepository {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
+        try await guarded {
+            _ = try await client.query("""
+                INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+                VALUES (\(tokenHash), \(familyID), \(userID), \(expiresAt))
+                """, logger: logger)
+        }
+    }
+
+    public func rotate(presentedHash: String, newHash: String, expiresAt: Date) async throws -> RefreshRotation {
+        try await guarded {
+            try await client.withTransaction(logger: logger) { connection in
+                let current = try await connection.query("""
+                    UPDATE refresh_tokens SET rotated_at = now()
+                    WHERE token_hash = \(presentedHash) AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+                    RETURNING family_id, user_id
+                    """, logger: logger)
+                for try await (familyID, userID) in current.decode((UUID, UUID).self) {
+                    _ = try await connection.query("""
+                        INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+                        VALUES (\(newHash), \(familyID), \(userID), \(expiresAt))
+                        """, logger: logger)
+                    return .rotated(userID: userID, familyID: familyID)
+                }
+                let rotated = try await connection.query("""
+                    SELECT family_id FROM refresh_tokens WHERE token_hash = \(presentedHash) AND rotated_at IS NOT NULL
+                    """, logger: logger)
+                for try await familyID in rotated.decode(UUID.self) {
+                    _ = try await connection.query("""
+                        UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(familyID) AND revoked_at IS NULL
+                        """, logger: logger)
+                    return .reused(familyID: familyID)
+                }
+                return .invalid
+            }
+        }
+    }
+
+    public func revokeAll(userID: UUID) async throws {
+        try await guarded {
+            _ = try await client.query(
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+        }
+    }
+
+    private func guarded<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresTransactionError {
+            throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of every route: Hummingbird's core storage plus the
+/// connection's remote address (for login throttling).
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}

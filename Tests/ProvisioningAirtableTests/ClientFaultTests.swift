@@ -1,0 +1,356 @@
+import Foundation
+import Provisioning
+import Testing
+
+@testable import AirtableSim
+@testable import ProvisioningAirtable
+
+@Suite("Airtable client: faults, circuit, budget, singleflight")
+struct ClientFaultTests {
+    static let ada: [String: SimValue] = ["Email": "ada@example.com", "Name": "Ada"]
+
+    @Test("500, 503, malformed JSON and a connection reset answer unavailable; the next request succeeds",
+          arguments: [SimFaultMode.status500, .status503, .malformedJSON, .reset])
+    func faultIsUnavailable(_ mode: SimFaultMode) async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            let client = h.client()
+            h.sim.setFault(mode, count: 1)
+            let result = await client.lookup(canonicalEmail: "ada@example.com")
+            let retryAfter = try #require(result.retryAfter, "\(mode): \(result)")
+            #expect(retryAfter >= 1)
+            #expect(h.sim.counters().total == 1)
+            #expect(h.sim.counters().faultsInjected == 1)
+            let failures = h.logs.entries("airtable.request_failed", level: .warning)
+            #expect(failures.count == 1)
+            switch mode {
+            case .status500: #expect(failures.first?.metadata["detail"] == "SERVER_ERROR")
+            case .status503: #expect(failures.first?.metadata["detail"] == "SERVICE_UNAVAILABLE")
+            case .malformedJSON: #expect(failures.first?.metadata["detail"] == "malformed JSON body")
+            default: #expect(failures.first?.metadata["status"] == "0")
+            }
+            // One failure is below the threshold: the circuit stays closed and the next lookup is served.
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").record?.recordID == id)
+            #expect(h.sim.counters().total == 2)
+        }
+    }
+
+    @Test("a record-id lookup during a fault is unavailable, not notFound")
+    func recordIDFault() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            let client = h.client()
+            h.sim.setFault(.malformedJSON, count: 1)
+            #expect(await client.lookup(recordID: id).retryAfter != nil)
+            h.sim.setFault(.status500, count: 1)
+            #expect(await client.lookup(recordID: id).retryAfter != nil)
+            #expect(await client.lookup(recordID: id).record?.recordID == id)
+        }
+    }
+
+    @Test("a hanging request gives up at timeout_ms: unavailable well under 2 s")
+    func hang() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let client = h.client(h.settings(timeoutMs: 200))
+            h.sim.setFault(.hang, count: 1, hangMs: 10_000)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let result = await client.lookup(canonicalEmail: "ada@example.com")
+            let elapsed = clock.now - started
+            #expect(result.retryAfter != nil, "\(result)")
+            #expect(elapsed < .seconds(2), "took \(elapsed)")
+            #expect(h.sim.requestLog().first?.fault == .hang)
+        }
+    }
+
+    @Test("a hanging record-id lookup and a hanging list page give up at the timeout too")
+    func hangOtherCalls() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            let client = h.client(h.settings(timeoutMs: 200))
+            let clock = ContinuousClock()
+            h.sim.setFault(.hang, count: 2, hangMs: 10_000)
+            var started = clock.now
+            #expect(await client.lookup(recordID: id).retryAfter != nil)
+            #expect(clock.now - started < .seconds(2))
+            started = clock.now
+            await #expect(throws: AirtableClient.ListError.self) {
+                _ = try await client.listPage(filterByFormula: nil, offset: nil)
+            }
+            #expect(clock.now - started < .seconds(2))
+        }
+    }
+
+    @Test("429: unavailable for Airtable's 30 s; the next lookup makes no request and returns at once")
+    func rateLimited() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let client = h.client()
+            h.sim.setFault(.status429, count: 1)
+            let first = await client.lookup(canonicalEmail: "ada@example.com")
+            let retryAfter = try #require(first.retryAfter, "\(first)")
+            #expect((29...30).contains(retryAfter))
+            #expect(h.sim.counters().total == 1)
+            #expect(client.budget.breaker.isOpen)
+
+            let clock = ContinuousClock()
+            let started = clock.now
+            let second = await client.lookup(canonicalEmail: "ada@example.com")
+            let other = await client.lookup(canonicalEmail: "grace@example.com")
+            let byID = await client.lookup(recordID: "recAAAAAAAAAAAAAA")
+            #expect(clock.now - started < .seconds(1))
+            for result in [second, other, byID] {
+                #expect((28...30).contains(result.retryAfter ?? 0), "\(result)")
+            }
+            #expect(h.sim.counters().total == 1, "the circuit is open: no request reaches Airtable")
+            // A list page waits too.
+            do throws(AirtableClient.ListError) {
+                _ = try await client.listPage(filterByFormula: nil, offset: nil)
+                Issue.record("listPage should throw while the base waits out a 429")
+            } catch {
+                if case .unavailable(let seconds) = error { #expect(seconds >= 28) } else { Issue.record("\(error)") }
+            }
+            #expect(h.sim.counters().total == 1)
+        }
+    }
+
+    @Test("the simulator's own rate limit (429 RATE_LIMIT_REACHED) opens the circuit the same way")
+    func realRateLimit() async throws {
+        try await ClientHarness.with { h in
+            h.sim.setRateLimit(perSecond: 1)
+            let client = h.client()
+            _ = await client.lookup(canonicalEmail: "a@example.com")
+            let limited = await client.lookup(canonicalEmail: "b@example.com")
+            #expect((29...30).contains(limited.retryAfter ?? 0), "\(limited)")
+            #expect(h.sim.counters().rateLimited == 1)
+            let total = h.sim.counters().total
+            #expect(await client.lookup(canonicalEmail: "c@example.com").retryAfter != nil)
+            #expect(h.sim.counters().total == total)
+        }
+    }
+
+    @Test("after failure_threshold consecutive failures the circuit opens: no request, unavailable for open_s")
+    func circuitOpens() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let client = h.client(h.settings(failureThreshold: 3, openSeconds: 7))
+            h.sim.setFault(.status500, count: 100)
+            for i in 0..<3 {
+                #expect(await client.lookup(canonicalEmail: "user\(i)@example.com").retryAfter != nil)
+            }
+            #expect(h.sim.counters().total == 3)
+            #expect(client.budget.breaker.isOpen)
+            let refused = await client.lookup(canonicalEmail: "ada@example.com")
+            #expect((6...7).contains(refused.retryAfter ?? 0), "\(refused)")
+            #expect(h.sim.counters().total == 3, "no request while the circuit is open")
+        }
+    }
+
+    @Test("failures that are not consecutive do not open the circuit")
+    func successResetsFailures() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            let client = h.client(h.settings(failureThreshold: 2))
+            for _ in 0..<3 {
+                h.sim.setFault(.status503, count: 1)
+                #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+                #expect(await client.lookup(canonicalEmail: "ada@example.com").record?.recordID == id)
+            }
+            #expect(!client.budget.breaker.isOpen)
+            #expect(h.sim.counters().total == 6)
+        }
+    }
+
+    @Test("once the open period is over one probe goes through; its success closes the circuit")
+    func halfOpenProbe() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            // An open period of zero: the circuit is due for a probe as soon as it opens.
+            let breaker = CircuitBreaker(failureThreshold: 1, openDuration: .zero)
+            let budget = AirtableBudget(bucket: TokenBucket(requestsPerSecond: 1_000), breaker: breaker)
+            let client = h.client(budget: budget)
+            h.sim.setFault(.status500, count: 1)
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+            #expect(breaker.isOpen)
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").record?.recordID == id)
+            #expect(!breaker.isOpen)
+            #expect(h.sim.counters().total == 2)
+
+            // A failed probe opens it again.
+            h.sim.setFault(.status500, count: 2)
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+            #expect(breaker.isOpen)
+            #expect(h.sim.counters().total == 4)
+        }
+    }
+
+    @Test("401 (wrong token) is unavailable and logged; the token is sent as a Bearer header")
+    func wrongToken() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let client = h.client(h.settings(token: "pat-wrong"))
+            let result = await client.lookup(canonicalEmail: "ada@example.com")
+            #expect(result.retryAfter != nil, "\(result)")
+            #expect(h.sim.counters()[status: 401] == 1)
+            let logged = h.logs.entries("airtable.request_failed", level: .warning)
+            #expect(logged.contains { $0.metadata["status"] == "401" && $0.metadata["detail"] == "AUTHENTICATION_REQUIRED" })
+            // The right token is accepted: the client sends `Authorization: Bearer <token>`.
+            let good = h.client()
+            #expect(await good.lookup(canonicalEmail: "ada@example.com").record != nil)
+        }
+    }
+
+    @Test("403 (unknown base) is unavailable, not notFound")
+    func unknownBase() async throws {
+        try await ClientHarness.with { h in
+            let client = h.client(h.settings(base: "appUnknownBase0001"))
+            let result = await client.lookup(canonicalEmail: "ada@example.com")
+            #expect(result.retryAfter != nil, "\(result)")
+            #expect(await client.lookup(recordID: "recAAAAAAAAAAAAAA").retryAfter != nil)
+            #expect(h.sim.counters()[status: 403] == 2)
+            let logged = h.logs.entries("airtable.request_failed", level: .warning)
+            #expect(logged.first?.metadata["detail"] == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND")
+        }
+    }
+
+    @Test("a 404 on the list route (wrong api_url) is unavailable, not notFound")
+    func wrongRoute() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let client = h.client(h.settings(apiURL: h.url + "/wrong/prefix"))
+            let result = await client.lookup(canonicalEmail: "ada@example.com")
+            #expect(result.retryAfter != nil, "\(result)")
+            #expect(h.sim.counters()[status: 404] == 1)
+        }
+    }
+
+    @Test("an unreachable Airtable is unavailable within the timeout")
+    func unreachable() async throws {
+        try await ClientHarness.with { h in
+            let client = h.client(h.settings(apiURL: "http://127.0.0.1:1", timeoutMs: 300))
+            let clock = ContinuousClock()
+            let started = clock.now
+            #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+            #expect(clock.now - started < .seconds(2))
+        }
+    }
+
+    @Test("singleflight: 50 concurrent lookups of one email make one request and all see the record")
+    func singleflight() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            h.sim.setLatency(fixedMs: 200)
+            let client = h.client(h.settings(timeoutMs: 5_000))
+            let results = await withTaskGroup(of: SourceLookup.self) { group in
+                for _ in 0..<50 { group.addTask { await client.lookup(canonicalEmail: "ada@example.com") } }
+                return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
+            }
+            #expect(results.count == 50)
+            #expect(results.allSatisfy { $0.record?.recordID == id })
+            #expect(h.sim.counters().total == 1)
+        }
+    }
+
+    @Test("singleflight by record id; distinct keys are not merged")
+    func singleflightRecordID() async throws {
+        try await ClientHarness.with { h in
+            let id = h.insert(Self.ada)
+            h.sim.setLatency(fixedMs: 200)
+            let client = h.client(h.settings(timeoutMs: 5_000))
+            let results = await withTaskGroup(of: SourceLookup.self) { group in
+                for _ in 0..<20 { group.addTask { await client.lookup(recordID: id) } }
+                for _ in 0..<20 { group.addTask { await client.lookup(canonicalEmail: "grace@example.com") } }
+                return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0.record?.recordID == id }.count == 20)
+            #expect(results.filter { $0 == .notFound }.count == 20)
+            #expect(h.sim.counters().total == 2)
+            #expect(h.sim.counters()[.get] == 1 && h.sim.counters()[.list] == 1)
+        }
+    }
+
+    @Test("token bucket: at 2 requests per second, 10 concurrent lookups send 2; the rest are unavailable without a request")
+    func bucketLimitsRequests() async throws {
+        try await ClientHarness.with { h in
+            // The third token is 500 ms away, beyond the 300 ms timeout (long enough for the 2 requests that are sent).
+            let client = h.client(h.settings(timeoutMs: 300, requestsPerSecond: 2))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let results = await withTaskGroup(of: SourceLookup.self) { group in
+                for i in 0..<10 { group.addTask { await client.lookup(canonicalEmail: "user\(i)@example.com") } }
+                return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
+            }
+            #expect(clock.now - started < .seconds(2))
+            #expect(h.sim.counters().total == 2)
+            #expect(results.filter { $0 == .notFound }.count == 2)
+            #expect(results.filter { $0.retryAfter != nil }.count == 8)
+            #expect(h.logs.entries("airtable.request_failed").isEmpty)
+            #expect(h.sim.counters().rateLimited == 0)
+            // Running out of budget is not a failure of Airtable: the circuit stays closed.
+            #expect(!client.budget.breaker.isOpen)
+        }
+    }
+
+    @Test("clients made by one factory for one base share the bucket and the circuit; another base does not")
+    func sharedBudget() async throws {
+        try await ClientHarness.with { h in
+            h.insert(Self.ada)
+            let factory = AirtableProviderFactory()
+            let context = ProviderContext(
+                name: "airtable", precedence: PrecedencePolicy(), softDelete: SoftDeletePolicy(), attributes: [],
+                logger: h.logs.logger())
+            // One request per second: after one request the next token is ~1 s away, beyond the 250 ms timeout.
+            let settings = h.settings(timeoutMs: 250, requestsPerSecond: 1)
+            let a = try #require(try await factory.make(settings, context: context).source as? AirtableClient)
+            let b = try #require(try await factory.make(settings, context: context).source as? AirtableClient)
+            var elsewhere = settings
+            elsewhere.base = "appOtherBase000001"
+            let c = try #require(try await factory.make(elsewhere, context: context).source as? AirtableClient)
+            #expect(a !== b)
+            #expect(a.budget.bucket === b.budget.bucket)
+            #expect(a.budget.breaker === b.budget.breaker)
+            #expect(a.budget.bucket !== c.budget.bucket)
+            #expect(a.budget.breaker !== c.budget.breaker)
+            // Another factory (another service) has its own budgets.
+            let d = try #require(try await AirtableProviderFactory().make(settings, context: context).source as? AirtableClient)
+            #expect(d.budget.bucket !== a.budget.bucket)
+
+            // a spends the base's token; b then has none and sends nothing; c (another base) has its own.
+            #expect(await a.lookup(canonicalEmail: "ada@example.com").record != nil)
+            #expect(await b.lookup(canonicalEmail: "grace@example.com").retryAfter != nil)
+            #expect(h.sim.counters().total == 1)
+            #expect(await d.lookup(canonicalEmail: "grace@example.com") == .notFound)
+            #expect(h.sim.counters().total == 2)
+
+            // A 429 seen by one client of the base holds back the other.
+            let (sa, sb) = (h.settings(requestsPerSecond: 100), h.settings(requestsPerSecond: 100))
+            let factory2 = AirtableProviderFactory()
+            let x = try #require(try await factory2.make(sa, context: context).source as? AirtableClient)
+            let y = try #require(try await factory2.make(sb, context: context).source as? AirtableClient)
+            h.sim.setFault(.status429, count: 1)
+            #expect(await x.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
+            #expect((28...30).contains(await y.lookup(canonicalEmail: "ada@example.com").retryAfter ?? 0))
+            #expect(h.sim.counters().total == 3)
+        }
+    }
+
+    @Test("AirtableBudgets: one budget per (api_url, base)")
+    func budgetsKeyedByBase() {
+        let budgets = AirtableBudgets()
+        let s1 = AirtableSettings(apiURL: "http://a", token: "t", base: "appA", table: "Users")
+        var s2 = s1
+        s2.table = "Other"
+        s2.token = "t2"
+        var s3 = s1
+        s3.base = "appB"
+        var s4 = s1
+        s4.apiURL = "http://b"
+        let b1 = budgets.budget(for: s1)
+        #expect(budgets.budget(for: s2).bucket === b1.bucket)
+        #expect(budgets.budget(for: s2).breaker === b1.breaker)
+        #expect(budgets.budget(for: s3).bucket !== b1.bucket)
+        #expect(budgets.budget(for: s4).bucket !== b1.bucket)
+    }
+}

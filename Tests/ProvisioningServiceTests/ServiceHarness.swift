@@ -1,0 +1,125 @@
+import AirtableSim
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Metrics
+import Prometheus
+import Provisioning
+import ProvisioningService
+import ProvisioningTestKit
+
+/// The service over real PostgreSQL (a fresh database) and airtable-sim
+/// (in-process, real HTTP), with its own metrics registry.
+struct ServiceHarness: Sendable {
+    static let token = "test-token-0123456789"
+    static let base = SimConfiguration.defaultBase
+    static let webhookSecret = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+    static let webhookToken = "test-shared-token-0123456789"
+
+    let sim: AirtableSimulator
+    let simURL: String
+    let databaseURL: String
+    let pipeline: BuiltPipeline
+    let metrics: PrometheusCollectorRegistry
+    /// `http://127.0.0.1:PORT` of the running service.
+    let baseURL: String
+
+    /// What a test may change of the default setup.
+    struct Options: Sendable {
+        /// YAML sections appended to the config (precedence, soft_delete, webhook, auth…).
+        var extraYAML = ""
+        var timeoutMilliseconds = 500
+        var requestsPerSecond = 50
+        var negativeCacheSeconds = 30
+        var simLatencyMs = 0
+        var logHandler: (@Sendable (String) -> LogHandler)?
+    }
+
+    static func configYAML(databaseURL: String, simURL: String, options: Options) -> String {
+        let hasAuth = options.extraYAML.contains("auth:")
+        let hasWebhook = options.extraYAML.contains("webhook:")
+        return """
+            version: 1
+            providers:
+              - name: app_db
+                kind: postgres
+                url: \(databaseURL)
+                pool_size: 20
+              - name: airtable
+                kind: airtable
+                api_url: \(simURL)
+                token: \(token)
+                base: \(base)
+                table: Users
+                timeout_ms: \(options.timeoutMilliseconds)
+                requests_per_second: \(options.requestsPerSecond)
+                fields:
+                  email: Email
+                  display_name: Name
+                  role: Role
+                  password_hash: Password Hash
+                  modified_at: Last Modified
+            resolution:
+              negative_cache_s: \(options.negativeCacheSeconds)
+            \(hasAuth ? "" : "auth:\n  bcrypt_cost: 10\n")
+            \(hasWebhook ? "" : """
+            webhook:
+              schemes:
+                - kind: hmac-sha256
+                  secrets: ["\(webhookSecret)"]
+                - kind: shared-token
+                  header: X-Webhook-Token
+                  tokens: ["\(webhookToken)"]
+            """)
+            \(options.extraYAML)
+            """
+    }
+
+    /// Run `body` against a started service; everything stops afterwards.
+    static func run(
+        _ options: Options = Options(),
+        _ body: @Sendable (ServiceHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: token, latencyMs: options.simLatencyMs))
+        do {
+            try await runService(options, sim: running.sim, simURL: running.baseURL, body)
+            await running.stop()
+        } catch {
+            await running.stop()
+            throw error
+        }
+    }
+
+    private static func runService(
+        _ options: Options, sim: AirtableSimulator, simURL: String,
+        _ body: @Sendable (ServiceHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let databaseURL = try await TestDatabase.create()
+        let yaml = configYAML(databaseURL: databaseURL, simURL: simURL, options: options)
+        let config = try ConfigLoader(registry: BuiltinKinds.registry(), environment: [:]).load(yaml: yaml, file: "test.yaml")
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let logger = options.logHandler.map { make in Logger(label: "test", factory: { make($0) }) } ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger, metrics: factory)
+        let app = buildApplication(
+            pipeline: pipeline,
+            options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: factory),
+            logger: logger)
+        try await app.test(.live) { client in
+            let harness = ServiceHarness(
+                sim: sim, simURL: simURL, databaseURL: databaseURL, pipeline: pipeline, metrics: registry,
+                baseURL: "http://127.0.0.1:\(client.port ?? 0)")
+            try await body(harness, client)
+        }
+    }
+
+    /// The value of a counter in `/metrics` text (0 when absent).
+    func counter(_ name: String) -> Double {
+        let text = metrics.emitToString()
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") || line.hasPrefix(name + "{") {
+            return Double(line.split(separator: " ").last ?? "0") ?? 0
+        }
+        return 0
+    }
+}
