@@ -65,6 +65,10 @@ public struct AirtableProviderFactory: ProviderFactory {
         settings.fields.keys.filter { $0 != Attribute.modifiedAt && !Attribute.core.contains($0) }.sorted()
     }
 
+    public func fieldMapping(_ settings: AirtableSettings) -> [String: String] {
+        settings.fields
+    }
+
     public func make(_ settings: AirtableSettings, context: ProviderContext) async throws -> ProviderInstance {
         let client = AirtableClient(settings: settings, budget: budgets.budget(for: settings), logger: context.logger, metrics: context.metrics)
         return ProviderInstance(source: client)

@@ -30,17 +30,26 @@ public struct ServiceOptions: Sendable {
 public func buildApplication(
     pipeline: BuiltPipeline, options: ServiceOptions, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
         .register(on: router)
+    let auth = pipeline.config.auth
+    try await AuthRoutes(
+        pipeline: pipeline, tokens: TokenIssuer(config: auth, logger: logger),
+        passwords: PasswordVerifier(cost: auth.bcryptCost),
+        throttle: LoginThrottle(perEmail: auth.maxFailedLoginsPerEmail, perAddress: auth.maxFailedLoginsPerAddress, windowSeconds: auth.failedLoginWindowSeconds),
+        clientAddress: ClientAddress(trustedProxies: Set(auth.trustedProxies)), logger: logger
+    ).register(on: router)
+    WebhookRoutes(pipeline: pipeline, metrics: options.metrics, logger: logger).register(on: router)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "provisiond"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
     for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
+    app.addServices(WebhookPruneService(pipeline: pipeline, logger: logger))
     app.beforeServerStarts {
         try await pipeline.store.migrate()
     }

@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "provisiond")
         let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
         let registry = Bootstrap.registry
-        let app = buildApplication(
+        let app = try await buildApplication(
             pipeline: pipeline,
             options: ServiceOptions(host: host, port: port, metricsText: { registry.emitToString() }),
             logger: logger,

@@ -27,7 +27,7 @@ struct ClientFaultTests {
             case .status500: #expect(failures.first?.metadata["detail"] == "SERVER_ERROR")
             case .status503: #expect(failures.first?.metadata["detail"] == "SERVICE_UNAVAILABLE")
             case .malformedJSON: #expect(failures.first?.metadata["detail"] == "malformed JSON body")
-            default: #expect(failures.first?.metadata["status"] == "0")
+            default: #expect(failures.first?.metadata["status"]?.description == "0")
             }
             // One failure is below the threshold: the circuit stays closed and the next lookup is served.
             #expect(await client.lookup(canonicalEmail: "ada@example.com").record?.recordID == id)
@@ -195,7 +195,7 @@ struct ClientFaultTests {
             #expect(result.retryAfter != nil, "\(result)")
             #expect(h.sim.counters()[status: 401] == 1)
             let logged = h.logs.entries("airtable.request_failed", level: .warning)
-            #expect(logged.contains { $0.metadata["status"] == "401" && $0.metadata["detail"] == "AUTHENTICATION_REQUIRED" })
+            #expect(logged.contains { $0.metadata["status"]?.description == "401" && $0.metadata["detail"] == "AUTHENTICATION_REQUIRED" })
             // The right token is accepted: the client sends `Authorization: Bearer <token>`.
             let good = h.client()
             #expect(await good.lookup(canonicalEmail: "ada@example.com").record != nil)

@@ -6,7 +6,9 @@ import Testing
 @testable import ProvisioningAirtable
 
 /// An email built to break a formula (or the query string) that is not escaped,
-/// with decoys that a broken formula or encoding would match instead.
+/// with decoys that a broken formula or encoding would match instead. Canonical
+/// emails are lower-case (the formula compares with `LOWER`), so the payloads are
+/// too, and the email field is `mail` so that a payload can name it.
 struct InjectionCase: Sendable, CustomTestStringConvertible {
     var email: String
     var decoys: [String] = []
@@ -24,12 +26,12 @@ struct ClientInjectionTests {
         InjectionCase(email: "trailing\\", decoys: ["trailing"]),
         // Escaping only quotes leaves `\\'`: the quote closes the literal; escaping nothing reads `'`.
         InjectionCase(email: "quote\\'mix@example.com", decoys: ["quote'mix@example.com", "quote\\mix@example.com"]),
-        InjectionCase(email: "{Email}", decoys: []),
-        InjectionCase(email: "{email}@example.com", decoys: ["@example.com"]),
-        InjectionCase(email: "x') OR TRUE() OR ('@example.com"),
-        // A naive formula becomes `LOWER(TRIM({Email})) = '' & LOWER(TRIM({Email})) & ''`: true for every record.
-        InjectionCase(email: "' & LOWER(TRIM({Email})) & '"),
-        InjectionCase(email: "x', TRUE(), '@example.com"),
+        InjectionCase(email: "{mail}", decoys: []),
+        InjectionCase(email: "{mail}@example.com", decoys: ["@example.com"]),
+        InjectionCase(email: "x') or true() or ('@example.com"),
+        // A naive formula becomes `LOWER(TRIM({mail})) = '' & lower(trim({mail})) & ''`: true for every record.
+        InjectionCase(email: "' & lower(trim({mail})) & '"),
+        InjectionCase(email: "x', true(), '@example.com"),
         InjectionCase(email: "\"dq\"@example.com", decoys: ["dq@example.com"]),
         InjectionCase(email: "{braces}}{@example.com", decoys: ["braces@example.com"]),
         // `+` unencoded in a query is a space; `&` and `=` split the query; `%41` decoded twice is `A`.
@@ -46,13 +48,13 @@ struct ClientInjectionTests {
         try await ClientHarness.with { h in
             // Decoys are older, so that a formula matching several records would pick one of them.
             let old = isoDate("2019-01-01T00:00:00.000Z")
-            let decoy = h.insert(["Email": "decoy@example.com", "Name": "Decoy"], created: old)
+            let decoy = h.insert(["mail": "decoy@example.com", "name": "Decoy"], created: old)
             for (i, email) in injection.decoys.enumerated() {
-                h.insert(["Email": .string(email), "Name": .string("Decoy \(i)")], created: old.addingTimeInterval(Double(i + 1)))
+                h.insert(["mail": .string(email), "name": .string("Decoy \(i)")], created: old.addingTimeInterval(Double(i + 1)))
             }
-            let target = h.insert(["Email": .string(injection.email), "Name": "Target"], created: isoDate("2024-01-01T00:00:00.000Z"))
-            h.insert(["Email": "after@example.com", "Name": "After"], created: isoDate("2025-01-01T00:00:00.000Z"))
-            let client = h.client()
+            let target = h.insert(["mail": .string(injection.email), "name": "Target"], created: isoDate("2024-01-01T00:00:00.000Z"))
+            h.insert(["mail": "after@example.com", "name": "After"], created: isoDate("2025-01-01T00:00:00.000Z"))
+            let client = h.client(h.settings(fields: [Attribute.email: "mail", Attribute.displayName: "name"]))
 
             let found = await client.lookup(canonicalEmail: injection.email)
             let record = try #require(found.record, "\(injection.email.debugDescription): \(found)")

@@ -131,22 +131,24 @@ struct ClientUnitTests {
 
     // MARK: TokenBucket
 
+    /// A deadline a few milliseconds away: far shorter than one token's refill at the rates used here.
+    static var soon: ContinuousClock.Instant { .now + .milliseconds(10) }
+
     @Test("interactive: a full bucket grants requests_per_second at once, then refuses what would come after the deadline")
     func bucketBurst() async {
         let bucket = TokenBucket(requestsPerSecond: 3)
-        let now = ContinuousClock.now
-        for _ in 0..<3 { #expect(await bucket.acquire(priority: .interactive, deadline: now)) }
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now) == false)
+        for _ in 0..<3 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
+        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false)
         #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(100)) == false)
     }
 
     @Test("background never takes the last token; interactive does")
     func bucketBackgroundSpares() async {
         let bucket = TokenBucket(requestsPerSecond: 2)
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now))
+        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
         // One token left.
         #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now))
+        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
         #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
     }
 
@@ -156,7 +158,7 @@ struct ClientUnitTests {
         var granted = 0
         for _ in 0..<5 where await bucket.acquire(priority: .background, deadline: .now) { granted += 1 }
         #expect(granted == 4)
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now))
+        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
     }
 
     @Test("at 1 request per second background work still gets the (full) bucket's token")
@@ -164,14 +166,14 @@ struct ClientUnitTests {
         let bucket = TokenBucket(requestsPerSecond: 1)
         #expect(await bucket.acquire(priority: .background, deadline: .now))
         #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now) == false)
+        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false)
     }
 
     @Test("a refused interactive acquire takes no slot; a later one waits for its turn within the deadline")
     func bucketWaits() async {
         let bucket = TokenBucket(requestsPerSecond: 10)
-        for _ in 0..<10 { #expect(await bucket.acquire(priority: .interactive, deadline: .now)) }
-        for _ in 0..<20 { #expect(await bucket.acquire(priority: .interactive, deadline: .now) == false) }
+        for _ in 0..<10 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
+        for _ in 0..<20 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false) }
         // If the 20 refusals had reserved slots, the next one would be 2 s away.
         let clock = ContinuousClock()
         let started = clock.now
@@ -184,7 +186,7 @@ struct ClientUnitTests {
     @Test("interactive work waiting for the same empty bucket is served before background work")
     func bucketInteractiveFirst() async {
         let bucket = TokenBucket(requestsPerSecond: 10)
-        for _ in 0..<10 { #expect(await bucket.acquire(priority: .interactive, deadline: .now)) }
+        for _ in 0..<10 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
         // Empty bucket. In arrival order, whichever came first would get the next token (100 ms);
         // with priority the interactive one does, and background waits for a spare token as well.
         let clock = ContinuousClock()

@@ -102,7 +102,7 @@ struct ServiceHarness: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         let logger = options.logHandler.map { make in Logger(label: "test", factory: { make($0) }) } ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger, metrics: factory)
-        let app = buildApplication(
+        let app = try await buildApplication(
             pipeline: pipeline,
             options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: factory),
             logger: logger)

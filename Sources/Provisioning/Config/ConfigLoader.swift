@@ -86,7 +86,8 @@ public struct ConfigLoader: Sendable {
             for attribute in mapped where !Attribute.isValidName(attribute) {
                 section.problem("attribute name '\(attribute)' must be lower-case letters, digits and '_'")
             }
-            declarations.append(ProviderDeclaration(name: name, kind: kind, roles: factory.roles, settings: settings, mappedAttributes: mapped))
+            declarations.append(ProviderDeclaration(name: name, kind: kind, roles: factory.roles, settings: settings, mappedAttributes: mapped,
+                fieldMapping: factory.fieldMapping(settings)))
         }
         return declarations
     }
@@ -211,6 +212,10 @@ public struct ConfigLoader: Sendable {
         config.accessTokenTTLSeconds = section.int("access_token_ttl_s", default: config.accessTokenTTLSeconds, range: 1...Int.max)
         config.refreshTokenTTLSeconds = section.int("refresh_token_ttl_s", default: config.refreshTokenTTLSeconds, range: 1...Int.max)
         config.signingKey = section.string("signing_key", default: "")
+        config.maxFailedLoginsPerEmail = section.int("max_failed_logins_per_email", default: config.maxFailedLoginsPerEmail, range: 1...Int.max)
+        config.maxFailedLoginsPerAddress = section.int("max_failed_logins_per_address", default: config.maxFailedLoginsPerAddress, range: 1...Int.max)
+        config.failedLoginWindowSeconds = section.int("failed_login_window_s", default: config.failedLoginWindowSeconds, range: 1...Int.max)
+        config.trustedProxies = section.stringList("trusted_proxies") ?? []
         section.rejectUnknownKeys()
         return config
     }

@@ -5,6 +5,8 @@ public struct ProviderDeclaration: Sendable {
     public var roles: ProviderRoles
     public var settings: any Sendable
     public var mappedAttributes: [String]
+    /// Attribute -> field name in this provider's records (empty: none declared).
+    public var fieldMapping: [String: String] = [:]
 }
 
 /// One declared signature scheme: `webhook.schemes[i]`.
@@ -39,6 +41,12 @@ public struct AuthConfig: Sendable, Equatable {
     public var refreshTokenTTLSeconds: Int = 2_592_000
     /// Base64 Ed25519 private key; empty: generate at start (dev only).
     public var signingKey: String = ""
+    /// Failed logins allowed per email, and per client address, in one window.
+    public var maxFailedLoginsPerEmail: Int = 5
+    public var maxFailedLoginsPerAddress: Int = 20
+    public var failedLoginWindowSeconds: Int = 300
+    /// Proxies whose `X-Forwarded-For` is believed (exact IP addresses).
+    public var trustedProxies: [String] = []
 }
 
 /// The whole of providers.yaml, typed and validated.
@@ -57,5 +65,18 @@ public struct PipelineConfig: Sendable {
     public var attributes: [String] {
         var seen = Set<String>()
         return (Attribute.core + providers.flatMap(\.mappedAttributes)).filter { seen.insert($0).inserted }
+    }
+
+    /// Attribute -> field name of the sources (`resolution.order` after the
+    /// store), merged: the first source mapping an attribute wins. With no
+    /// mapping declared, every attribute is its own field name.
+    public var sourceFieldMapping: [String: String] {
+        var merged: [String: String] = [:]
+        for name in resolution.order.dropFirst() {
+            guard let declaration = providers.first(where: { $0.name == name }) else { continue }
+            merged.merge(declaration.fieldMapping) { first, _ in first }
+        }
+        guard merged.isEmpty else { return merged }
+        return Dictionary(uniqueKeysWithValues: attributes.map { ($0, $0) })
     }
 }

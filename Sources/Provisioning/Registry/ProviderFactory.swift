@@ -72,11 +72,15 @@ public protocol ProviderFactory: Sendable {
     func decode(_ section: ConfigSection) -> Settings?
     /// The attributes this provider maps, beyond the core ones.
     func mappedAttributes(_ settings: Settings) -> [String]
+    /// Attribute -> the source's field name, for events that carry the
+    /// source's fields (the inbound webhook). Empty: no mapping declared.
+    func fieldMapping(_ settings: Settings) -> [String: String]
     func make(_ settings: Settings, context: ProviderContext) async throws -> ProviderInstance
 }
 
 extension ProviderFactory {
     public func mappedAttributes(_ settings: Settings) -> [String] { [] }
+    public func fieldMapping(_ settings: Settings) -> [String: String] { [:] }
 }
 
 /// A provider factory with its settings type erased, as the registry keeps it.
@@ -86,6 +90,7 @@ public struct AnyProviderFactory: Sendable {
     public let sampleConfig: String
     let decode: @Sendable (ConfigSection) -> (any Sendable)?
     let mappedAttributes: @Sendable (any Sendable) -> [String]
+    let fieldMapping: @Sendable (any Sendable) -> [String: String]
     let make: @Sendable (any Sendable, ProviderContext) async throws -> ProviderInstance
 
     public init<F: ProviderFactory>(_ factory: F) {
@@ -94,6 +99,7 @@ public struct AnyProviderFactory: Sendable {
         sampleConfig = factory.sampleConfig
         decode = { factory.decode($0) }
         mappedAttributes = { ($0 as? F.Settings).map(factory.mappedAttributes) ?? [] }
+        fieldMapping = { ($0 as? F.Settings).map(factory.fieldMapping) ?? [:] }
         make = { settings, context in
             guard let typed = settings as? F.Settings else { throw RegistryError.settingsMismatch(factory.kind) }
             return try await factory.make(typed, context: context)

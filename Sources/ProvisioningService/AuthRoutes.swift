@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import Logging
+import Provisioning
+
+/// `POST /api/auth/login`, `POST /api/auth/refresh`, `GET|PATCH /api/auth/me`
+/// and `GET /.well-known/jwks.json` (CONTRACT.md §3).
+struct AuthRoutes: Sendable {
+    let pipeline: BuiltPipeline
+    let tokens: TokenIssuer
+    let passwords: PasswordVerifier
+    let throttle: LoginThrottle
+    let clientAddress: ClientAddress
+    let logger: Logger
+
+    private var auth: AuthConfig { pipeline.config.auth }
+    private var softDelete: SoftDeletePolicy { pipeline.config.softDelete }
+
+    static let invalidCredentials = APIError(.unauthorized, "invalid_credentials")
+    static let invalidGrant = APIError(.unauthorized, "invalid_grant")
+    static let invalidToken = APIError(.unauthorized, "invalid_token")
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/api/auth/login") { request, context in try await login(request, context) }
+        router.post("/api/auth/refresh") { request, context in try await refresh(request, context) }
+        router.get("/api/auth/me") { request, context in try await me(request, context) }
+        router.patch("/api/auth/me") { request, context in try await updateMe(request, context) }
+        router.get("/.well-known/jwks.json") { _, _ in try jsonResponse(tokens.jwks) }
+    }
+
+    // MARK: Login
+
+    struct LoginRequest: Decodable {
+        let email: String
+        let password: String
+    }
+
+    func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let body: LoginRequest = try await RequestBody.decode(request, context)
+        guard body.password.utf8.count <= PasswordVerifier.maxPasswordBytes else {
+            throw APIError(.badRequest, "invalid_request", detail: "password is longer than 72 bytes")
+        }
+        let emailKey = EmailAddress.canonical(body.email) ?? body.email.lowercased()
+        let address = clientAddress.resolve(request: request, context: context)
+        if let wait = throttle.retryAfter(email: emailKey, address: address) {
+            logger.warning("auth.throttled", metadata: ["event": "auth.throttled", "email": .string(EmailMask.mask(emailKey)), "client": .string(address)])
+            throw APIError(.tooManyRequests, "too_many_requests", headers: [.retryAfter: String(wait)])
+        }
+        let user = try await resolve { try await pipeline.pipeline.resolve(email: body.email) }
+        let usable = user.flatMap { softDelete.allowsLogin($0) ? $0 : nil }
+        // A hash is verified in every case, so every failure takes about as long.
+        guard try await passwords.verify(body.password, hash: usable?.passwordHash), let usable else {
+            throttle.recordFailure(email: emailKey, address: address)
+            logger.info("auth.login_failed", metadata: ["event": "auth.login_failed", "email": .string(EmailMask.mask(emailKey))])
+            throw Self.invalidCredentials
+        }
+        return try await issueTokens(for: usable, familyID: UUID())
+    }
+
+    // MARK: Refresh
+
+    struct RefreshRequest: Decodable {
+        let refreshToken: String
+        enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token" }
+    }
+
+    func refresh(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let body: RefreshRequest = try await RequestBody.decode(request, context)
+        let newToken = RefreshTokenCodec.generate()
+        let rotation = try await storeCall {
+            try await pipeline.refreshTokens.rotate(
+                presentedHash: RefreshTokenCodec.hash(body.refreshToken), newHash: RefreshTokenCodec.hash(newToken),
+                expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
+        }
+        switch rotation {
+        case .invalid:
+            throw Self.invalidGrant
+        case .reused(let familyID):
+            logger.warning("auth.refresh_reuse", metadata: ["event": "auth.refresh_reuse", "family_id": .string(familyID.uuidString)])
+            throw Self.invalidGrant
+        case .rotated(let userID, let familyID):
+            guard let user = try await resolve({ try await pipeline.pipeline.resolve(userID: userID, recordID: nil) }),
+                  softDelete.allowsLogin(user) else {
+                try await storeCall { try await pipeline.refreshTokens.revokeAll(userID: userID) }
+                throw Self.invalidGrant
+            }
+            return try await tokenResponse(for: user, refreshToken: newToken)
+        }
+    }
+
+    // MARK: Me
+
+    func me(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        return try jsonResponse(UserEnvelope(user: UserResponse(user: user)))
+    }
+
+    struct UpdateMeRequest: Decodable {
+        let displayName: String
+        enum CodingKeys: String, CodingKey { case displayName = "display_name" }
+    }
+
+    func updateMe(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await authenticatedUser(request)
+        let body: UpdateMeRequest = try await RequestBody.decode(request, context)
+        guard let updated = try await storeCall({ try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
+            throw Self.invalidToken
+        }
+        return try jsonResponse(UserEnvelope(user: UserResponse(user: updated)))
+    }
+
+    /// The user of a valid bearer token, resolved as refresh does.
+    private func authenticatedUser(_ request: Request) async throws -> StoredUser {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw Self.invalidToken }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await tokens.verify(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        } catch {
+            logger.info("auth.token_rejected", metadata: ["event": "auth.token_rejected", "reason": .string("\(error)")])
+            throw Self.invalidToken
+        }
+        guard let id = UUID(uuidString: claims.sub.value),
+              let user = try await resolve({ try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }),
+              softDelete.allowsLogin(user) else { throw Self.invalidToken }
+        return user
+    }
+
+    // MARK: Helpers
+
+    private func issueTokens(for user: StoredUser, familyID: UUID) async throws -> Response {
+        let refreshToken = RefreshTokenCodec.generate()
+        try await storeCall {
+            try await pipeline.refreshTokens.issue(
+                tokenHash: RefreshTokenCodec.hash(refreshToken), familyID: familyID, userID: user.id,
+                expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
+        }
+        return try await tokenResponse(for: user, refreshToken: refreshToken)
+    }
+
+    private func tokenResponse(for user: StoredUser, refreshToken: String) async throws -> Response {
+        let response = TokenResponse(
+            accessToken: try await tokens.accessToken(for: user), expiresIn: auth.accessTokenTTLSeconds,
+            refreshToken: refreshToken, user: UserResponse(user: user))
+        return try jsonResponse(response, headers: [.cacheControl: "no-store"])
+    }
+
+    /// Resolve through the pipeline: unavailable sources and an unreachable
+    /// store become 503 with Retry-After; not found is nil.
+    private func resolve(_ body: () async throws -> Resolution) async throws -> StoredUser? {
+        switch try await storeCall(body) {
+        case .found(let user, _): return user
+        case .notFound: return nil
+        case .unavailable(let seconds):
+            throw APIError(.serviceUnavailable, "temporarily_unavailable", headers: [.retryAfter: String(seconds)])
+        }
+    }
+
+    private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            switch error {
+            case .unavailable:
+                logger.error("store.unavailable", metadata: ["event": "store.unavailable", "detail": .string(error.description)])
+                throw APIError(.serviceUnavailable, "temporarily_unavailable", headers: [.retryAfter: "1"])
+            case .emailTaken, .emailOwnedByAnotherRecord:
+                throw APIError(.conflict, "conflict", detail: error.description)
+            case .missingEmail, .invalidEmail:
+                throw APIError(.unprocessableContent, "unprocessable", detail: error.description)
+            }
+        }
+    }
+}

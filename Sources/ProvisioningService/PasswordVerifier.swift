@@ -1,0 +1,25 @@
+import HummingbirdBcrypt
+import NIOPosix
+
+/// bcrypt off the event loop. Every login verifies a hash, a dummy one when
+/// there is no user or no password, so a miss takes as long as a wrong password.
+struct PasswordVerifier: Sendable {
+    /// bcrypt reads at most 72 bytes; longer passwords are refused, never truncated.
+    static let maxPasswordBytes = 72
+
+    let dummyHash: String
+
+    init(cost: Int) async throws {
+        let cost = UInt8(clamping: cost)
+        dummyHash = try await NIOThreadPool.singleton.runIfActive {
+            Bcrypt.hash("provisiond-dummy-\(UInt64.random(in: .min ... .max))", cost: cost)
+        }
+    }
+
+    /// Verify `password` against `hash`, or against the dummy hash when nil.
+    func verify(_ password: String, hash: String?) async throws -> Bool {
+        let target = hash ?? dummyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: target) }
+        return hash != nil && matches
+    }
+}

@@ -1,0 +1,59 @@
+import AirtableSim
+import AsyncHTTPClient
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import Provisioning
+import Testing
+
+/// Fixtures shared by the auth tests.
+enum AuthFixtures {
+    /// bcrypt (cost 10) of `password`, as the demo seed uses.
+    static let password = "demo-password"
+    static let passwordHash = "$2b$10$OwX9Ifgd2sFcUxmsLTXFn.oRph9yHb4AX7uJ091loGsiEeDhXTac6"
+    /// A fixed Ed25519 key (base64 of 32 bytes), so tests can mint tokens with it.
+    static let signingKey = "q1hL0wO2yM0cJb3pX6oQ5z8vR4sT7uY9wE1rA2dF3gH="
+
+    static var authYAML: String {
+        """
+        auth:
+          bcrypt_cost: 10
+          signing_key: \(signingKey)
+          max_failed_logins_per_email: 3
+          max_failed_logins_per_address: 1000
+        """
+    }
+
+    /// Put a user in the simulator ("Airtable") only; returns its record id.
+    @discardableResult
+    static func airtableUser(_ harness: ServiceHarness, email: String, name: String = "Ada", role: String = "admin") -> String {
+        harness.sim.insert(
+            base: ServiceHarness.base, table: "Users",
+            fields: ["Email": .string(email), "Name": .string(name), "Role": .string(role), "Password Hash": .string(passwordHash)])
+    }
+
+    /// Put a user in the store only (no record id).
+    @discardableResult
+    static func storeUser(_ harness: ServiceHarness, email: String) async throws -> StoredUser {
+        try await harness.pipeline.store.upsert(SourceRecord(
+            recordID: nil, values: ["email": email, "display_name": "Stored", "password_hash": passwordHash], modifiedAt: Date())).user
+    }
+
+    static func json(_ object: [String: Any]) -> ByteBuffer {
+        ByteBuffer(data: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    }
+
+    static func login(_ client: any TestClientProtocol, _ email: String, _ password: String = password) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/api/auth/login", method: .post, headers: [.contentType: "application/json"],
+            body: json(["email": email, "password": password]))
+    }
+
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    }
+
+    static func rowCount(_ harness: ServiceHarness, email: String) async throws -> Int {
+        try await harness.pipeline.store.user(canonicalEmail: email) == nil ? 0 : 1
+    }
+}
