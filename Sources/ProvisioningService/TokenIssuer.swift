@@ -46,7 +46,7 @@ public struct TokenIssuer: Sendable {
     func accessToken(for user: StoredUser, now: Date = Date()) async throws -> String {
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: config.issuer), aud: AudienceClaim(value: [config.audience]),
-            sub: SubjectClaim(value: user.id.uuidString), iat: IssuedAtClaim(value: now),
+            sub: SubjectClaim(value: user.id.uuidString.lowercased()), iat: IssuedAtClaim(value: now),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(config.accessTokenTTLSeconds))),
             jti: IDClaim(value: UUID().uuidString), airtableRecordID: user.recordID)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))

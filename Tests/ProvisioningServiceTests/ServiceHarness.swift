@@ -1,5 +1,6 @@
 import AirtableSim
 import Foundation
+import Testing
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -121,5 +122,16 @@ struct ServiceHarness: Sendable {
             return Double(line.split(separator: " ").last ?? "0") ?? 0
         }
         return 0
+    }
+}
+
+import PostgresNIO
+import ProvisioningPostgres
+
+extension ServiceHarness {
+    /// Remove a user row behind the service's back (a user missing from the store).
+    func deleteRow(id: UUID) async throws {
+        let store = try #require(pipeline.store as? PostgresIdentityStore)
+        _ = try await store.client.query("DELETE FROM users WHERE id = \(id)", logger: TestDatabase.logger)
     }
 }

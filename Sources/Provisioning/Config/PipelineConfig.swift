@@ -49,6 +49,11 @@ public struct AuthConfig: Sendable, Equatable {
     public var trustedProxies: [String] = []
 }
 
+extension AuthConfig {
+    /// The contract's defaults.
+    public static var defaults: AuthConfig { AuthConfig() }
+}
+
 /// The whole of providers.yaml, typed and validated.
 public struct PipelineConfig: Sendable {
     public var file: String
