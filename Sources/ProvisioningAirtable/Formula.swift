@@ -7,7 +7,7 @@ public enum Formula {
         for character in value {
             switch character {
             case "\\": escaped += "\\\\"
-            case "'": escaped += "'"
+            case "'": escaped += "\\'"
             case "\n": escaped += "\\n"
             case "\r": escaped += "\\r"
             case "\t": escaped += "\\t"
