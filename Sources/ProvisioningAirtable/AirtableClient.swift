@@ -240,7 +240,7 @@ public final class AirtableClient: IdentitySource {
     static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func encode(_ text: String) -> String {
-        return text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? text
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
     static func queryString(_ items: [(String, String)]) -> String {

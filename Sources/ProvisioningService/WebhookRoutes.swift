@@ -107,7 +107,7 @@ struct WebhookRoutes: Sendable {
             throw WebhookRejection.invalidPayload(error.detail)
         }
         // The id the signature carries (`webhook-id`, `Idempotency-Key`) wins over the body's.
-        let eventID = signedEventID ?? event.id
+        let eventID = signedEventID.flatMap { $0.isEmpty ? nil : $0 } ?? event.id
         trace.eventID = eventID
         trace.type = event.type.rawValue
         trace.recordID = event.recordID

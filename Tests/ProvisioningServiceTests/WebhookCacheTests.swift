@@ -9,6 +9,7 @@ struct WebhookCacheTests {
     @Test("an event naming a cached-unknown email makes the pipeline look again")
     func forgetsOnEvent() async throws {
         try await ServiceHarness.run { harness, client in
+            harness.sim.setRateLimit(perSecond: 1000)
             let resolution = harness.pipeline.pipeline
             #expect(try await resolution.resolve(email: "x@example.com") == .notFound)
             let recordID = harness.sim.insert(base: ServiceHarness.base, table: "Users", fields: ["Email": "x@example.com", "Name": "X"])
@@ -32,6 +33,7 @@ struct WebhookCacheTests {
     @Test("a created user is found at once, and a rejected or replayed event forgets too")
     func forgetsOnCreateAndFailure() async throws {
         try await ServiceHarness.run { harness, client in
+            harness.sim.setRateLimit(perSecond: 1000)
             let resolution = harness.pipeline.pipeline
             #expect(try await resolution.resolve(email: "new@example.com") == .notFound)
             let created = try await Webhook.event(client, id: "evt_new", recordID: "recNew00000000001", fields: Webhook.fields(email: "new@example.com"))
@@ -74,12 +76,16 @@ struct WebhookCacheTests {
         var options = ServiceHarness.Options()
         options.simLatencyMs = 20
         try await ServiceHarness.run(options) { harness, client in
+            harness.sim.setRateLimit(perSecond: 1000)
+            // Older than now: the read-through's record (modified = fetched now)
+            // and the event may land in either order without a stale refusal.
+            let occurredAt = Date().addingTimeInterval(-3600).formatted(Date.ISO8601FormatStyle())
             for round in 0..<10 {
                 let email = "race\(round)@example.com"
                 let recordID = harness.sim.insert(base: ServiceHarness.base, table: "Users", fields: ["Email": .string(email), "Name": "Race"])
                 let body = Webhook.body(
                     id: "evt_race_\(round)", recordID: recordID, fields: Webhook.fields(email: email, name: "Race"),
-                    occurredAt: "2026-11-26T10:00:00Z")
+                    occurredAt: occurredAt)
                 async let login = harness.pipeline.pipeline.resolve(email: email)
                 async let webhook = Webhook.sendSigned(client, id: "evt_race_\(round)", body: body)
                 let (resolved, delivered) = try await (login, webhook)

@@ -119,7 +119,7 @@ public struct ResolutionPipeline: Sendable {
                 }
                 log("readthrough.provisioned", [
                     "key": .string(masked), "source": .string(named.name),
-                    "outcome": .string(result.outcome.rawValue), "user_id": .string(result.user.id.uuidString),
+                    "outcome": .string(result.outcome.rawValue), "user_id": .string(result.user.id.uuidString.lowercased()),
                 ])
                 return .found(result.user, provisioned: true)
             case .notFound:
