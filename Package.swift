@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "provisiond", dependencies: [
-            "ProvisioningService",
+            "ProvisioningService", "ProvisioningSignatures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "AirtableSim", dependencies: [

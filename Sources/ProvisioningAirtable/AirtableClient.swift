@@ -105,9 +105,10 @@ public final class AirtableClient: IdentitySource {
                 ])
             }
             return .found(chosen)
+        case .notFound: return .notFound
         case .rateLimited:
             return .unavailable(retryAfterSeconds: retryAfter())
-        case .notFound, .failed, .unreachable:
+        case .failed, .unreachable:
             // A 404 on a list request is a wrong URL or base, not "no such user".
             return .unavailable(retryAfterSeconds: retryAfter())
         }

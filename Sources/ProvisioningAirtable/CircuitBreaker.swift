@@ -45,7 +45,7 @@ public final class CircuitBreaker: Sendable {
     /// not close it: only the half-open probe does.
     public func recordSuccess() {
         phase.withLock { phase in
-            
+            if case .open = phase { return }
             phase = .closed(failures: 0)
         }
     }

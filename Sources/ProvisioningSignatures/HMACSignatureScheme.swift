@@ -87,3 +87,14 @@ public struct HMACSignatureScheme: SignatureSchemeFactory {
         try HMACSignatureVerifier(secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds)
     }
 }
+
+extension HMACSignatureScheme {
+    /// The `webhook-signature` value (`v1,<base64>`) a Standard Webhooks sender
+    /// computes for this delivery: for `provisiond sign-event`, demos and tests.
+    public static func sign(id: String, timestamp: Int, body: [UInt8], secret: String) throws(InvalidSecret) -> String {
+        let key = try key(fromSecret: secret)
+        var content = Array("\(id).\(timestamp).".utf8)
+        content.append(contentsOf: body)
+        return "v1," + Data(HMAC<SHA256>.authenticationCode(for: content, using: key)).base64EncodedString()
+    }
+}

@@ -130,6 +130,11 @@ struct WebhookSignatureTests {
                 harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id IN ('evt_tok_body', 'idem-123')")
             #expect(events == 2)
 
+            // An empty Idempotency-Key counts as none: the body id is used.
+            let empty = Webhook.body(id: "evt_tok_empty_key", type: "user.deleted", recordID: "recTok000000000009")
+            let byEmptyKey = try await Webhook.send(client, body: empty, headers: WebhookSigning.tokenHeaders(idempotencyKey: ""))
+            #expect(byEmptyKey.json["event_id"] as? String == "evt_tok_empty_key", "\(byEmptyKey.text)")
+
             let other = Webhook.body(id: "evt_tok_bad", recordID: "recTok000000000002", fields: Webhook.fields(email: "tok2@example.com"))
             Self.expectRefused(try await Webhook.send(client, body: other, headers: WebhookSigning.tokenHeaders(token: "wrong-token-0123456789")))
             Self.expectRefused(try await Webhook.send(client, body: other, headers: WebhookSigning.tokenHeaders(token: "")))
