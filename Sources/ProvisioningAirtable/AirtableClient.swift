@@ -64,9 +64,13 @@ public final class AirtableClient: IdentitySource {
         case unavailable(retryAfterSeconds: Int)
     }
 
-    public func listPage(filterByFormula: String?, offset: String?, priority: TokenBucket.Priority = .background, timeout: Duration? = nil) async throws(ListError) -> Page {
+    public func listPage(
+        filterByFormula: String?, offset: String?, sortAscendingBy sortField: String? = nil,
+        priority: TokenBucket.Priority = .background, timeout: Duration? = nil
+    ) async throws(ListError) -> Page {
         var query: [(String, String)] = [("pageSize", "100")]
         if let filterByFormula { query.append(("filterByFormula", filterByFormula)) }
+        if let sortField { query += [("sort[0][field]", sortField), ("sort[0][direction]", "asc")] }
         if let offset { query.append(("offset", offset)) }
         query += requestedFields
         switch await send(url: tablePath + Self.queryString(query), priority: priority, timeout: timeout) {
@@ -105,10 +109,9 @@ public final class AirtableClient: IdentitySource {
                 ])
             }
             return .found(chosen)
-        case .notFound: return .notFound
         case .rateLimited:
             return .unavailable(retryAfterSeconds: retryAfter())
-        case .failed, .unreachable:
+        case .notFound, .failed, .unreachable:
             // A 404 on a list request is a wrong URL or base, not "no such user".
             return .unavailable(retryAfterSeconds: retryAfter())
         }
@@ -135,7 +138,7 @@ public final class AirtableClient: IdentitySource {
 
     /// Duplicates resolve to the oldest `createdTime`, then the lowest record id.
     static func oldest(_ records: [SourceRecord]) -> SourceRecord? {
-        records.min { ($0.createdAt ?? .distantFuture, $0.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
+        records.min { ($0.createdAt ?? .distantFuture, $1.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
     }
 
     private func mapRecords(_ body: Data, fetchedAt: Date) -> ([SourceRecord], [RecordMappingError]) {

@@ -53,6 +53,16 @@ public enum Migrations {
             "CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)",
             "CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id)",
         ]),
+        (2, [
+            """
+            CREATE TABLE sync_state (
+                source text PRIMARY KEY,
+                cursor_at timestamptz,
+                reconciled_at timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ]
 
     /// Apply every step not applied yet; returns the versions applied now.

@@ -11,8 +11,14 @@ public struct PostgresIdentityStore: IdentityStore {
     let merge: MergeSQL
     let softDelete: SoftDeletePolicy
     let logger: Logger
+    /// How long a request waits for the store before it is told "unavailable".
+    let deadlineSeconds: Double
 
-    public init(client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger) {
+    public init(
+        client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
+        deadlineSeconds: Double = 5
+    ) {
+        self.deadlineSeconds = deadlineSeconds
         self.client = client
         self.merge = MergeSQL(policy: precedence, softDelete: softDelete, attributes: attributes)
         self.statements = UpsertStatements(merge: merge)
@@ -142,10 +148,12 @@ public struct PostgresIdentityStore: IdentityStore {
         return user
     }
 
-    /// Lease a connection; any driver failure becomes `StoreError.unavailable`.
-    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// Lease a connection; any driver failure, or no answer within the
+    /// deadline, becomes `StoreError.unavailable`.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection(body)
+            let client = self.client
+            return try await StoreDeadline.run(seconds: deadlineSeconds) { try await client.withConnection(body) }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -6,6 +6,8 @@ import Provisioning
 public struct PostgresProviderFactory: ProviderFactory {
     public struct Settings: Sendable {
         public var configuration: PostgresClient.Configuration
+        /// How long a request waits for the store before answering 503.
+        public var timeoutSeconds: Double
     }
 
     public init() {}
@@ -17,14 +19,16 @@ public struct PostgresProviderFactory: ProviderFactory {
           kind: postgres          # the system of record
           url: postgres://provision@127.0.0.1:5432/provision   # ?sslmode=require|verify-full turns TLS on
           pool_size: 10
+          timeout_ms: 5000        # a request waits this long for the store, then gets 503
         """
 
     public func decode(_ section: ConfigSection) -> Settings? {
         let url = section.requiredString("url")
         let poolSize = section.int("pool_size", default: 10, range: 1...1000)
+        let timeout = section.int("timeout_ms", default: 5000, range: 1...600_000)
         guard let url else { return nil }
         do {
-            return Settings(configuration: try PostgresURL.configuration(from: url, poolSize: poolSize))
+            return Settings(configuration: try PostgresURL.configuration(from: url, poolSize: poolSize), timeoutSeconds: Double(timeout) / 1000)
         } catch {
             section.problem(at: "url", error.description)
             return nil
@@ -35,11 +39,23 @@ public struct PostgresProviderFactory: ProviderFactory {
         let client = PostgresClient(configuration: settings.configuration, backgroundLogger: context.logger)
         let store = PostgresIdentityStore(
             client: client, precedence: context.precedence, softDelete: context.softDelete,
-            attributes: context.attributes, logger: context.logger)
+            attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds)
+        // The sync lease holds one session for a whole run: a pool of its own.
+        var leaseConfiguration = settings.configuration
+        leaseConfiguration.options.minimumConnections = 0
+        leaseConfiguration.options.maximumConnections = 1
+        let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
         return ProviderInstance(
-            store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger),
+            store: store,
+            refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, deadlineSeconds: settings.timeoutSeconds),
             webhookLedger: PostgresWebhookLedger(store: store, logger: context.logger),
-            run: { await client.run() })
+            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger),
+            run: {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await client.run() }
+                    group.addTask { await leaseClient.run() }
+                }
+            })
     }
 }
 

@@ -8,10 +8,12 @@ import Provisioning
 public struct PostgresRefreshTokens: RefreshTokenRepository {
     let client: PostgresClient
     let logger: Logger
+    let deadlineSeconds: Double
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, deadlineSeconds: Double = 5) {
         self.client = client
         self.logger = logger
+        self.deadlineSeconds = deadlineSeconds
     }
 
     public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
@@ -59,9 +61,11 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
         }
     }
 
-    private func guarded<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await StoreDeadline.run(seconds: deadlineSeconds, body)
+        } catch let error as StoreError {
+            throw error
         } catch let error as PostgresTransactionError {
             throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {

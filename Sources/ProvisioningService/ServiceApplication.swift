@@ -50,6 +50,7 @@ public func buildApplication(
         logger: logger)
     for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
     app.addServices(WebhookPruneService(pipeline: pipeline, logger: logger))
+    if pipeline.config.sync.intervalSeconds > 0 || pipeline.config.sync.reconcileIntervalSeconds > 0 { app.addServices(SyncService(pipeline: pipeline, logger: logger)) }
     app.beforeServerStarts {
         try await pipeline.store.migrate()
     }

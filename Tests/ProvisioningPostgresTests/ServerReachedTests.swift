@@ -1,4 +1,6 @@
 import PostgresNIO
+import Provisioning
+import Foundation
 import Testing
 @testable import ProvisioningPostgres
 import ProvisioningTestKit
@@ -38,5 +40,23 @@ struct ServerReachedTests {
             return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
         #expect(applied.sorted() == Migrations.steps.map(\.version))
+    }
+}
+
+@Suite("An unreachable store")
+struct UnreachableStoreTests {
+    @Test("answers StoreError.unavailable at its deadline instead of hanging")
+    func unreachableStoreIsUnavailable() async throws {
+        let configuration = try PostgresURL.configuration(from: "postgres://postgres@127.0.0.1:1/nowhere", poolSize: 1)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: TestDatabase.logger)
+        Task { await client.run() }
+        let store = PostgresIdentityStore(
+            client: client, precedence: .init(), softDelete: .init(), attributes: Attribute.core, logger: TestDatabase.logger,
+            deadlineSeconds: 0.5)
+        let started = ContinuousClock.now
+        await #expect(throws: StoreError.self) { try await store.user(canonicalEmail: "a@example.com") }
+        await #expect(throws: StoreError.self) { try await store.upsert(SourceRecord(recordID: "recX", values: ["email": "a@example.com"], modifiedAt: .now)) }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(await store.isReachable() == false)
     }
 }

@@ -40,6 +40,7 @@ struct ServiceHarness: Sendable {
     static func configYAML(databaseURL: String, simURL: String, options: Options) -> String {
         let hasAuth = options.extraYAML.contains("auth:")
         let hasWebhook = options.extraYAML.contains("webhook:")
+        let hasSync = options.extraYAML.contains("sync:")
         return """
             version: 1
             providers:
@@ -73,6 +74,7 @@ struct ServiceHarness: Sendable {
                   header: X-Webhook-Token
                   tokens: ["\(webhookToken)"]
             """)
+            \(hasSync ? "" : "sync:\n  interval_s: 0\n  reconcile_interval_s: 0\n")
             \(options.extraYAML)
             """
     }

@@ -58,6 +58,6 @@ public struct MemoryProviderFactory: ProviderFactory {
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
         return ProviderInstance(
             store: store, source: source, refreshTokens: MemoryRefreshTokens(),
-            webhookLedger: MemoryWebhookLedger(store: store))
+            webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store))
     }
 }

@@ -46,6 +46,17 @@ public final class MemorySource: IdentitySource {
         answer { $0[recordID] }
     }
 
+    /// Records modified after `after` in ascending modified time (then record
+    /// id), and the `unavailable` answer when one is set (listing).
+    func listing(modifiedAfter after: Date?) -> (records: [SourceRecord], unavailableRetryAfter: Int?) {
+        state.withLock { state in
+            let records = state.records.values
+                .filter { record in after.map { record.modifiedAt > $0 } ?? true }
+                .sorted { ($0.modifiedAt, $0.recordID ?? "") < ($1.modifiedAt, $1.recordID ?? "") }
+            return (records, state.unavailableRetryAfter)
+        }
+    }
+
     private func answer(_ find: ([String: SourceRecord]) -> SourceRecord?) -> SourceLookup {
         state.withLock { state in
             state.lookups += 1

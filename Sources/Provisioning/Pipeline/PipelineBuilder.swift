@@ -8,6 +8,8 @@ public struct BuiltPipeline: Sendable {
     public var store: any IdentityStore
     public var refreshTokens: any RefreshTokenRepository
     public var webhookLedger: any WebhookLedger
+    /// The store's sync cursors and lease; nil when its kind cannot sync.
+    public var syncState: (any SyncStateStore)?
     public var pipeline: ResolutionPipeline
     public var sources: [ResolutionPipeline.NamedSource]
     public var signatureVerifiers: [any SignatureVerifier]
@@ -67,7 +69,8 @@ extension PipelineConfig {
             store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger,
             metrics: metrics)
         return BuiltPipeline(
-            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, pipeline: pipeline, sources: sources,
+            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger,
+            syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources,
             signatureVerifiers: verifiers, metrics: metrics, runners: runners)
     }
 }

@@ -42,18 +42,21 @@ public struct ProviderInstance: Sendable {
     public var refreshTokens: (any RefreshTokenRepository)?
     /// A store's webhook idempotency ledger (commits with the store's writes).
     public var webhookLedger: (any WebhookLedger)?
+    /// A store's sync cursors and lease (background sync); nil: cannot sync.
+    public var syncState: (any SyncStateStore)?
     /// Runs for the life of the service (a connection pool, say); nil if none.
     public var run: (@Sendable () async throws -> Void)?
 
     public init(
         store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil,
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
-        run: (@Sendable () async throws -> Void)? = nil
+        syncState: (any SyncStateStore)? = nil, run: (@Sendable () async throws -> Void)? = nil
     ) {
         self.store = store
         self.source = source
         self.refreshTokens = refreshTokens
         self.webhookLedger = webhookLedger
+        self.syncState = syncState
         self.run = run
     }
 }

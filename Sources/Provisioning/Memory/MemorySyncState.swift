@@ -1,0 +1,42 @@
+import Foundation
+import Synchronization
+
+/// Sync cursors and the lease of the `memory` store; lost at exit. The
+/// lease only excludes engines sharing this object (one process).
+public final class MemorySyncState: SyncStateStore {
+    private struct State {
+        var checkpoints: [String: SyncCheckpoint] = [:]
+        var leases: Set<String> = []
+    }
+
+    private let store: MemoryStore
+    private let state = Mutex(State())
+
+    public init(store: MemoryStore) {
+        self.store = store
+    }
+
+    public func checkpoint(source: String) async throws -> SyncCheckpoint {
+        state.withLock { $0.checkpoints[source] ?? SyncCheckpoint() }
+    }
+
+    public func saveCursor(_ cursor: Date, source: String) async throws {
+        state.withLock { $0.checkpoints[source, default: SyncCheckpoint()].cursor = cursor }
+    }
+
+    public func markReconciled(at time: Date, source: String) async throws {
+        state.withLock { $0.checkpoints[source, default: SyncCheckpoint()].reconciledAt = time }
+    }
+
+    public func linkedUsers() async throws -> [LinkedUser] {
+        await store.allUsers()
+            .filter { $0.deletedAt == nil }
+            .compactMap { user in user.recordID.map { LinkedUser(id: user.id, recordID: $0) } }
+    }
+
+    public func withLease<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T? {
+        guard state.withLock({ $0.leases.insert(name).inserted }) else { return nil }
+        defer { _ = state.withLock { $0.leases.remove(name) } }
+        return try await body()
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+
+extension SyncEngine {
+    /// List every record of every source; once all listings have completed,
+    /// apply the delete policy to each linked user whose record was not
+    /// listed (and revoke its refresh tokens). A partial listing deletes
+    /// nothing. Users without a record id are never candidates, nor are
+    /// users linked after the pass began (candidates are read first).
+    public func runReconciliation() async throws -> ReconcileReport {
+        let started = ContinuousClock.now
+        let listingStart = now()
+        var report = ReconcileReport(sources: sources.map(\.name))
+        guard unlistableSources.isEmpty, !sources.isEmpty else {
+            logger.warning("sync.reconcile_skipped", metadata: [
+                "event": "sync.reconcile_skipped", "unlistable": .string(unlistableSources.joined(separator: ",")),
+            ])
+            return report
+        }
+        let linked = try await state.linkedUsers()
+        report.linked = linked.count
+        var present = Set<String>()
+        for source in sources {
+            report.restarts += try await list(source, kind: "reconciliation", from: { nil }) { page in
+                present.formUnion(page.records.compactMap(\.recordID))
+                present.formUnion(page.invalidRecordIDs)
+                report.records += page.records.count + page.invalidCount
+                report.pages += 1
+                logPage(kind: "reconciliation", source: source.name, page: report.pages, records: page.records.count + page.invalidCount,
+                        total: report.records, started: started)
+            }
+        }
+        let missing = linked.filter { !present.contains($0.recordID) }
+        report.missing = missing.count
+        try guardDeletes(missing: missing.count, linked: linked.count, report: report)
+        for user in missing {
+            let result = try await store.delete(recordID: user.recordID)
+            guard result.outcome == .deleted else { continue }
+            report.deleted += 1
+            if let id = result.userID { try await refreshTokens.revokeAll(userID: id) }
+        }
+        for source in sources { try await state.markReconciled(at: listingStart, source: source.name) }
+        count("sync_deleted_total", report.sources.joined(separator: ","), by: report.deleted)
+        report.seconds = Self.seconds(since: started)
+        logger.info("sync.reconciled", metadata: report.metadata.merging(["event": "sync.reconciled"]) { $1 })
+        return report
+    }
+
+    /// A pass that would delete most linked users points at the wrong table
+    /// more likely than at a mass deletion: refuse, loudly.
+    func guardDeletes(missing: Int, linked: Int, report: ReconcileReport) throws(SyncError) {
+        guard missing > 0, linked >= options.deleteGuardMinimum,
+              Double(missing) > options.maxDeleteFraction * Double(linked) else { return }
+        logger.error("sync.reconcile_refused", metadata: report.metadata.merging(["event": "sync.reconcile_refused"]) { $1 })
+        throw .deleteGuard(missing: missing, linked: linked)
+    }
+
+    /// Whether a reconciliation began less than `age` ago for every source.
+    func reconciledWithin(_ age: TimeInterval) async throws -> Bool {
+        let time = now()
+        for source in sources {
+            guard let last = try await state.checkpoint(source: source.name).reconciledAt,
+                  time.timeIntervalSince(last) < age else { return false }
+        }
+        return true
+    }
+}

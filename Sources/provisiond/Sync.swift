@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Provisioning
+import ProvisioningService
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One pass of the background sync, then exit (a backfill).",
+        discussion: """
+            Migrates the store, runs an incremental pass from the stored cursor (every record when none is stored), \
+            then a reconciliation (unless sync.reconcile_interval_s is 0), under the sync lease. Progress is logged \
+            (sync.page); one summary line per pass is printed. Exit status: 0 done, 1 a pass failed, \
+            75 another instance holds the sync lease.
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Run one pass and exit (required: `serve` syncs in the background).") var once = false
+
+    func validate() throws {
+        guard once else { throw ValidationError("use `provisiond sync --once`; `serve` runs the sync in the background") }
+    }
+
+    func run() async throws {
+        let config = try loadConfig(options.config)
+        Bootstrap.observability()
+        let logger = Logger(label: "provisiond")
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
+        var syncOptions = SyncOptions()
+        syncOptions.pageLogLevel = .info
+        let engine: SyncEngine
+        do {
+            engine = try SyncEngine(pipeline: pipeline, options: syncOptions, logger: logger)
+        } catch {
+            printError("sync: \(error)")
+            throw ExitCode(1)
+        }
+        let plan = SyncEngine.CyclePlan(
+            incremental: true, reconcileUnlessWithin: config.sync.reconcileIntervalSeconds > 0 ? .zero : nil)
+        let started = ContinuousClock.now
+        let report = try await withThrowingTaskGroup(of: Void.self) { group in
+            for run in pipeline.runners { group.addTask { try await run() } }
+            defer { group.cancelAll() }
+            try await pipeline.store.migrate()
+            return try await engine.runCycle(plan)
+        }
+        guard let report else {
+            printError("sync: skipped, another instance holds the sync lease")
+            throw ExitCode(75)
+        }
+        for pass in report.incremental { print(pass.summary) }
+        if let reconciliation = report.reconciliation { print(reconciliation.summary) }
+        for failure in report.failures { printError("sync failed: \(failure)") }
+        let elapsed = ContinuousClock.now - started
+        print("sync: \(report.failed ? "failed" : "ok") in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+        if report.failed { throw ExitCode(1) }
+    }
+}

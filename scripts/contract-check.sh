@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Contract check: runs Schemathesis against openapi.yaml and a live stack
+# (a throwaway PostgreSQL, airtable-sim seeded with demo/airtable-seed.yaml,
+# `provisiond serve`). Fails on any 5xx, any status code, content type, body or
+# header that openapi.yaml does not describe.
+#
+# Environment:
+#   SCHEMATHESIS_VENV      where Schemathesis is installed if missing (default /tmp/provisiond-schemathesis-venv)
+#   SCHEMATHESIS_VERSION   the version installed into it (default: a tested 4.x)
+#   MAX_EXAMPLES           test cases per operation and phase (default 50)
+#   SEED                   Hypothesis seed, to reproduce a run (default: random, printed by Schemathesis)
+#   CONTRACT_CHECK_KEEP    1 keeps the logs directory (its path is printed)
+# Extra arguments go to `schemathesis run` (e.g. --include-path /api/auth/login).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+SCHEMATHESIS_VENV=${SCHEMATHESIS_VENV:-/tmp/provisiond-schemathesis-venv}
+SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+MAX_EXAMPLES=${MAX_EXAMPLES:-50}
+
+WORK=$(mktemp -d /tmp/provisiond-contract.XXXXXX)
+PIDS=()
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pg_stop
+    if [ "$status" -ne 0 ] && [ -f "$WORK/provisiond.log" ]; then
+        echo "--- last lines of the provisiond log ($WORK/provisiond.log) ---" >&2
+        tail -n 40 "$WORK/provisiond.log" >&2 || true
+    fi
+    if [ "${CONTRACT_CHECK_KEEP:-0}" = 1 ] || [ "$status" -ne 0 ]; then
+        echo "logs kept in $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 1. Schemathesis, in its own virtual environment.
+if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+    echo "installing schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV" >&2
+    python3 -m venv "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+fi
+"$SCHEMATHESIS_VENV/bin/schemathesis" --version >&2
+
+# 2. The binaries.
+swift build --product provisiond >&2
+swift build --product airtable-sim >&2
+BIN=$(swift build --show-bin-path)
+
+# 3. The stack.
+pg_start
+
+export AIRTABLE_TOKEN=patContractCheck.0123456789abcdef
+export AIRTABLE_BASE_ID=appSim00000000001
+export WEBHOOK_SECRET=whsec_Y29udHJhY3QtY2hlY2std2ViaG9vay1zZWNyZXQ=
+export WEBHOOK_TOKEN=contract-check-shared-token-0123456789
+
+# --rate-limit 0: the simulator never answers 429, so a 503 can only be the service's fault.
+"$BIN/airtable-sim" --port 0 --token "$AIRTABLE_TOKEN" --base "$AIRTABLE_BASE_ID" --table Users \
+    --seed demo/airtable-seed.yaml --rate-limit 0 >"$WORK/sim.out" 2>"$WORK/sim.err" &
+PIDS+=($!)
+AIRTABLE_API_URL=""
+for _ in $(seq 1 100); do
+    AIRTABLE_API_URL=$(sed -n 's/^listening on //p' "$WORK/sim.out" 2>/dev/null | head -1)
+    [ -n "$AIRTABLE_API_URL" ] && break
+    sleep 0.1
+done
+[ -n "$AIRTABLE_API_URL" ] || { echo "airtable-sim did not start" >&2; cat "$WORK/sim.err" >&2; exit 1; }
+
+# The service's config: the default pipeline, with Airtable's budget far above
+# what the fuzzer sends (it is never the bottleneck), no background sync, the
+# cheapest bcrypt cost, and no per-address login throttle (every request comes
+# from 127.0.0.1; the per-email throttle stays, so 429 is exercised).
+cat >"$WORK/providers.yaml" <<YAML
+version: 1
+providers:
+  - name: app_db
+    kind: postgres
+    url: \${DATABASE_URL}
+    pool_size: 10
+  - name: airtable
+    kind: airtable
+    api_url: \${AIRTABLE_API_URL}
+    token: \${AIRTABLE_TOKEN}
+    base: \${AIRTABLE_BASE_ID}
+    table: Users
+    timeout_ms: 5000
+    requests_per_second: 1000
+    fields:
+      email: Email
+      display_name: Name
+      role: Role
+      password_hash: Password Hash
+      modified_at: Last Modified
+resolution:
+  order: [app_db, airtable]
+  negative_cache_s: 30
+webhook:
+  path: /api/sync/users/inbound
+  max_body_bytes: 65536
+  schemes:
+    - kind: hmac-sha256
+      secrets: ["\${WEBHOOK_SECRET}"]
+      tolerance_s: 300
+    - kind: shared-token
+      header: X-Webhook-Token
+      tokens: ["\${WEBHOOK_TOKEN}"]
+sync:
+  interval_s: 0
+  reconcile_interval_s: 0
+auth:
+  bcrypt_cost: 10
+  max_failed_logins_per_address: 1000000000
+YAML
+export AIRTABLE_API_URL
+
+PORT=$(pg_free_port)
+BASE_URL="http://127.0.0.1:$PORT"
+"$BIN/provisiond" serve --config "$WORK/providers.yaml" --port "$PORT" >"$WORK/provisiond.log" 2>&1 &
+PIDS+=($!)
+ready=""
+for _ in $(seq 1 150); do
+    if curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1; then ready=1; break; fi
+    kill -0 "${PIDS[1]}" 2>/dev/null || break
+    sleep 0.2
+done
+[ -n "$ready" ] || { echo "provisiond did not become ready on $BASE_URL" >&2; exit 1; }
+
+# An access token of a seeded user, for GET/PATCH /api/auth/me (bearerAuth).
+login=$(curl -fsS -X POST "$BASE_URL/api/auth/login" -H 'Content-Type: application/json' \
+    -d '{"email": "ada@example.com", "password": "demo-password"}') \
+    || { echo "login of the seeded user failed" >&2; exit 1; }
+ACCESS_TOKEN=$(printf '%s' "$login" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+export PROVISIOND_CONTRACT_ACCESS_TOKEN=$ACCESS_TOKEN
+
+cat >"$WORK/schemathesis.toml" <<'TOML'
+[auth.openapi.bearerAuth]
+bearer = "${PROVISIOND_CONTRACT_ACCESS_TOKEN}"
+TOML
+
+# 4. The run.
+echo "schemathesis against $BASE_URL (airtable-sim at $AIRTABLE_API_URL)" >&2
+seed_args=()
+[ -n "${SEED:-}" ] && seed_args=(--seed "$SEED")
+started=$(date +%s)
+status=0
+"$SCHEMATHESIS_VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run openapi.yaml \
+    --url "$BASE_URL" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+    --max-examples "$MAX_EXAMPLES" \
+    --workers 2 \
+    --request-timeout 10 \
+    --generation-database none \
+    --report junit --report-dir "$WORK/report" \
+    --no-color \
+    "${seed_args[@]}" "$@" || status=$?
+echo "schemathesis finished in $(( $(date +%s) - started )) s with exit code $status" >&2
+exit "$status"
