@@ -64,13 +64,9 @@ public final class AirtableClient: IdentitySource {
         case unavailable(retryAfterSeconds: Int)
     }
 
-    public func listPage(
-        filterByFormula: String?, offset: String?, sortAscendingBy sortField: String? = nil,
-        priority: TokenBucket.Priority = .background, timeout: Duration? = nil
-    ) async throws(ListError) -> Page {
+    public func listPage(filterByFormula: String?, offset: String?, priority: TokenBucket.Priority = .background, timeout: Duration? = nil) async throws(ListError) -> Page {
         var query: [(String, String)] = [("pageSize", "100")]
         if let filterByFormula { query.append(("filterByFormula", filterByFormula)) }
-        if let sortField { query += [("sort[0][field]", sortField), ("sort[0][direction]", "asc")] }
         if let offset { query.append(("offset", offset)) }
         query += requestedFields
         switch await send(url: tablePath + Self.queryString(query), priority: priority, timeout: timeout) {
@@ -138,7 +134,7 @@ public final class AirtableClient: IdentitySource {
 
     /// Duplicates resolve to the oldest `createdTime`, then the lowest record id.
     static func oldest(_ records: [SourceRecord]) -> SourceRecord? {
-        records.min { ($0.createdAt ?? .distantFuture, $1.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
+        records.min { ($0.createdAt ?? .distantFuture, $0.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
     }
 
     private func mapRecords(_ body: Data, fetchedAt: Date) -> ([SourceRecord], [RecordMappingError]) {
@@ -186,7 +182,7 @@ public final class AirtableClient: IdentitySource {
         request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
         request.headers.add(name: "Accept", value: "application/json")
         let remaining = deadline - ContinuousClock.now
-        let response = await execute(request, timeout: remaining)
+        let response = await execute(request, timeout: .seconds(8))
         switch response {
         case .ok, .notFound: budget.breaker.recordSuccess()
         case .rateLimited: budget.breaker.recordRateLimited()

@@ -15,7 +15,16 @@ public struct PostgresWebhookLedger: WebhookLedger {
         self.logger = logger
     }
 
+    /// Bounded by the store's deadline like every other store call: an
+    /// unreachable store is `unavailable` (503, the sender retries) instead
+    /// of a hang. A transaction that still commits after the deadline is
+    /// found by the retry as a replay.
     public func apply(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
+        let ledger = self
+        return try await StoreDeadline.run(seconds: store.deadlineSeconds) { try await ledger.applyNow(delivery, effect: effect) }
+    }
+
+    private func applyNow(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
         do {
             return try await store.client.withTransaction(logger: logger) { connection in
                 let claimed = try await connection.query("""
@@ -62,6 +71,11 @@ public struct PostgresWebhookLedger: WebhookLedger {
     }
 
     public func prune(receivedBefore cutoff: Date) async throws -> Int {
+        let ledger = self
+        return try await StoreDeadline.run(seconds: store.deadlineSeconds) { try await ledger.pruneNow(receivedBefore: cutoff) }
+    }
+
+    private func pruneNow(receivedBefore cutoff: Date) async throws -> Int {
         do {
             let rows = try await store.client.query(
                 "WITH gone AS (DELETE FROM webhook_events WHERE received_at < \(cutoff) RETURNING 1) SELECT count(*)::int FROM gone",

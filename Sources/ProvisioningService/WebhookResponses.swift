@@ -23,7 +23,7 @@ struct WebhookAcceptedBody: Encodable {
         try container.encode(eventID, forKey: .eventID)
         try container.encode(outcome, forKey: .outcome)
         if let userID {
-            try container.encode(userID.uuidString, forKey: .userID)
+            try container.encode(userID.uuidString.lowercased(), forKey: .userID)
         } else {
             try container.encodeNil(forKey: .userID)
         }

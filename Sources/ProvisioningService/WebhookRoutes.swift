@@ -198,7 +198,7 @@ struct WebhookRoutes: Sendable {
         var metadata = trace.metadata
         metadata["event"] = .string(event)
         metadata["outcome"] = .string(outcome.outcome)
-        metadata["user_id"] = .string(outcome.userID?.uuidString ?? "")
+        metadata["user_id"] = .string(outcome.userID?.uuidString.lowercased() ?? "")
         logger.info("\(event)", metadata: metadata)
     }
 }

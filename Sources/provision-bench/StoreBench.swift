@@ -25,10 +25,13 @@ struct StoreBench: AsyncParsableCommand {
             group.addTask { await client.run() }
             try await Migrations.apply(client: client, logger: logger)
             let store = PostgresIdentityStore(client: client, precedence: PrecedencePolicy(), softDelete: SoftDeletePolicy(), attributes: Attribute.core, logger: logger)
-            var table = Table(header: ["operation", "tasks", "upserts/s", "pgbench inserts/s", "ratio"])
+            _ = try await client.query("CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE)", logger: logger)
+            var table = Table(header: ["operation", "tasks", "ops/s", "pgbench inserts/s", "ratio"])
             for (index, tasks) in [1, 16].enumerated() {
-                for kind in ["insert (new identity)", "update (changed record)"] {
-                    let rate = try await measure(store: store, tasks: tasks, update: kind.hasPrefix("update"))
+                for kind in ["store upsert: insert (new identity)", "store upsert: update (changed record)", "PostgresNIO single-row INSERT (driver baseline)"] {
+                    let rate = kind.hasPrefix("PostgresNIO")
+                        ? try await measureRawInsert(client: client, tasks: tasks, logger: logger)
+                        : try await measure(store: store, tasks: tasks, update: kind.contains("update"))
                     let reference = pgbenchTPS.indices.contains(index) ? pgbenchTPS[index] : 0
                     table.rows.append([
                         kind, "\(tasks)", String(format: "%.0f", rate),
@@ -42,8 +45,15 @@ struct StoreBench: AsyncParsableCommand {
         }
     }
 
-    private func measure(store: PostgresIdentityStore, tasks: Int, update: Bool) async throws -> Double {
+    private func measureRawInsert(client: PostgresClient, tasks: Int, logger: Logger) async throws -> Double {
         let run = UUID().uuidString.prefix(8)
+        return try await rate(tasks: tasks) { task, count in
+            _ = try await client.query("INSERT INTO bench_raw (email) VALUES (\("r\(run)-\(task)-\(count)@bench.example"))", logger: logger)
+        }
+    }
+
+    /// Operations per second of `operation` run back to back by `tasks` tasks.
+    private func rate(tasks: Int, _ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> Double {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let started = ContinuousClock.now
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -51,11 +61,7 @@ struct StoreBench: AsyncParsableCommand {
                 group.addTask {
                     var count = 0
                     while ContinuousClock.now < deadline {
-                        let key = update ? "\(run)-\(task)" : "\(run)-\(task)-\(count)"
-                        let record = SourceRecord(
-                            recordID: "rec\(key)", values: ["email": "u\(key)@bench.example", "display_name": "User \(count)"],
-                            modifiedAt: Date())
-                        _ = try await store.upsert(record)
+                        try await operation(task, count)
                         count += 1
                     }
                     return count
@@ -65,5 +71,16 @@ struct StoreBench: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - started
         return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    private func measure(store: PostgresIdentityStore, tasks: Int, update: Bool) async throws -> Double {
+        let run = UUID().uuidString.prefix(8)
+        return try await rate(tasks: tasks) { task, count in
+            let key = update ? "\(run)-\(task)" : "\(run)-\(task)-\(count)"
+            let record = SourceRecord(
+                recordID: "rec\(key)", values: ["email": "u\(key)@bench.example", "display_name": "User \(count)"],
+                modifiedAt: Date())
+            _ = try await store.upsert(record)
+        }
     }
 }
