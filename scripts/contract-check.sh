@@ -7,7 +7,7 @@
 # Environment:
 #   SCHEMATHESIS_VENV      where Schemathesis is installed if missing (default /tmp/provisiond-schemathesis-venv)
 #   SCHEMATHESIS_VERSION   the version installed into it (default: a tested 4.x)
-#   MAX_EXAMPLES           test cases per operation and phase (default 50)
+#   MAX_EXAMPLES           test cases per operation and phase (default 200; 500 digs deeper, ~2 min)
 #   SEED                   Hypothesis seed, to reproduce a run (default: random, printed by Schemathesis)
 #   CONTRACT_CHECK_KEEP    1 keeps the logs directory (its path is printed)
 # Extra arguments go to `schemathesis run` (e.g. --include-path /api/auth/login).
@@ -17,7 +17,7 @@ source scripts/lib/postgres.sh
 
 SCHEMATHESIS_VENV=${SCHEMATHESIS_VENV:-/tmp/provisiond-schemathesis-venv}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
-MAX_EXAMPLES=${MAX_EXAMPLES:-50}
+MAX_EXAMPLES=${MAX_EXAMPLES:-200}
 
 WORK=$(mktemp -d /tmp/provisiond-contract.XXXXXX)
 PIDS=()
@@ -77,7 +77,8 @@ done
 # The service's config: the default pipeline, with Airtable's budget far above
 # what the fuzzer sends (it is never the bottleneck), no background sync, the
 # cheapest bcrypt cost, and no per-address login throttle (every request comes
-# from 127.0.0.1; the per-email throttle stays, so 429 is exercised).
+# from 127.0.0.1). The per-email throttle stays, so 429 is exercised, with a
+# short window, so that the seeded users can still log in between bursts.
 cat >"$WORK/providers.yaml" <<YAML
 version: 1
 providers:
@@ -118,6 +119,7 @@ sync:
 auth:
   bcrypt_cost: 10
   max_failed_logins_per_address: 1000000000
+  failed_login_window_s: 2
 YAML
 export AIRTABLE_API_URL
 
@@ -138,11 +140,27 @@ login=$(curl -fsS -X POST "$BASE_URL/api/auth/login" -H 'Content-Type: applicati
     -d '{"email": "ada@example.com", "password": "demo-password"}') \
     || { echo "login of the seeded user failed" >&2; exit 1; }
 ACCESS_TOKEN=$(printf '%s' "$login" | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
-export PROVISIOND_CONTRACT_ACCESS_TOKEN=$ACCESS_TOKEN
 
-cat >"$WORK/schemathesis.toml" <<'TOML'
+# Schemathesis' configuration: the bearer token; and, with some probability,
+# values that get past the first check of each route, so that fuzzing reaches
+# the code behind it: the seeded users' emails and password for login, the
+# shared webhook token, and seeded emails in webhook events.
+cat >"$WORK/schemathesis.toml" <<TOML
 [auth.openapi.bearerAuth]
-bearer = "${PROVISIOND_CONTRACT_ACCESS_TOKEN}"
+bearer = "$ACCESS_TOKEN"
+
+[dictionaries.seeded_emails]
+values = ["ada@example.com", "grace@example.com", "alan@example.com", "Alan@Example.com "]
+[dictionaries.seeded_password]
+values = ["demo-password"]
+[dictionaries.webhook_token]
+values = ["$WEBHOOK_TOKEN"]
+
+[parameters]
+"body.email" = { dictionary = "seeded_emails", probability = 0.3 }
+"body.password" = { dictionary = "seeded_password", probability = 0.5 }
+"body.record.fields.Email" = { dictionary = "seeded_emails", probability = 0.3 }
+"header.X-Webhook-Token" = { dictionary = "webhook_token", probability = 0.7 }
 TOML
 
 # 4. The run.
@@ -158,8 +176,20 @@ status=0
     --workers 2 \
     --request-timeout 10 \
     --generation-database none \
-    --report junit --report-dir "$WORK/report" \
+    --report junit,har --report-dir "$WORK/report" --report-har-path "$WORK/report/responses.har" \
     --no-color \
     "${seed_args[@]}" "$@" || status=$?
 echo "schemathesis finished in $(( $(date +%s) - started )) s with exit code $status" >&2
+# What the service answered, by operation and status (from the HAR report).
+python3 - "$WORK/report/responses.har" <<'PY' >&2 || true
+import collections, json, sys, urllib.parse
+counts = collections.defaultdict(collections.Counter)
+for path in sys.argv[1:]:
+    for entry in json.load(open(path))["log"]["entries"]:
+        request = entry["request"]
+        counts[(urllib.parse.urlsplit(request["url"]).path, request["method"])][entry["response"]["status"]] += 1
+print("responses by operation:")
+for (path, method), statuses in sorted(counts.items()):
+    print(f"  {method:6} {path:28} " + "  ".join(f"{code}x{n}" for code, n in sorted(statuses.items())))
+PY
 exit "$status"

@@ -29,4 +29,13 @@ extension AirtableClient: ListableSource {
 
     /// Sorted by the table's last-modified field, when config maps one.
     public var listsInModifiedOrder: Bool { settings.fields[Attribute.modifiedAt] != nil }
+
+    /// Half the base's `requests_per_second`. Airtable counts requests in any
+    /// one-second window; a listing at the full rate would fill every window,
+    /// so that a login's lookup would be the request refused with 429 (and a
+    /// 429 closes the base for 30 s). The bucket's priority alone cannot
+    /// prevent that: it orders requests, it does not leave room for them.
+    public var listingInterval: Duration {
+        .zero
+    }
 }

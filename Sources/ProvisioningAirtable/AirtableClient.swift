@@ -64,9 +64,13 @@ public final class AirtableClient: IdentitySource {
         case unavailable(retryAfterSeconds: Int)
     }
 
-    public func listPage(filterByFormula: String?, offset: String?, priority: TokenBucket.Priority = .background, timeout: Duration? = nil) async throws(ListError) -> Page {
+    public func listPage(
+        filterByFormula: String?, offset: String?, sortAscendingBy sortField: String? = nil,
+        priority: TokenBucket.Priority = .background, timeout: Duration? = nil
+    ) async throws(ListError) -> Page {
         var query: [(String, String)] = [("pageSize", "100")]
         if let filterByFormula { query.append(("filterByFormula", filterByFormula)) }
+        if let sortField { query += [("sort[0][field]", sortField), ("sort[0][direction]", "asc")] }
         if let offset { query.append(("offset", offset)) }
         query += requestedFields
         switch await send(url: tablePath + Self.queryString(query), priority: priority, timeout: timeout) {
@@ -182,7 +186,7 @@ public final class AirtableClient: IdentitySource {
         request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
         request.headers.add(name: "Accept", value: "application/json")
         let remaining = deadline - ContinuousClock.now
-        let response = await execute(request, timeout: .seconds(8))
+        let response = await execute(request, timeout: remaining)
         switch response {
         case .ok, .notFound: budget.breaker.recordSuccess()
         case .rateLimited: budget.breaker.recordRateLimited()

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import Provisioning
@@ -21,25 +22,39 @@ struct ClientHarness {
 
     let running: AirtableSimulator.Running
     let logs: LogCapture
+    /// The clients' own HTTP client, shut down before the simulator stops.
+    let http: HTTPClient
     var sim: AirtableSimulator { running.sim }
     var url: String { running.baseURL }
 
     static func with<T>(_ body: (ClientHarness) async throws -> T) async throws -> T {
         let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: token, rateLimitPerSecond: 0))
-        let harness = ClientHarness(running: running, logs: LogCapture())
+        let harness = ClientHarness(running: running, logs: LogCapture(), http: HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup))
         do {
             let result = try await body(harness)
-            await running.stop()
+            await harness.stop()
             return result
         } catch {
-            await running.stop()
+            await harness.stop()
             throw error
         }
     }
 
+    /// Stops the clients' connections (a request given up at its timeout may leave one
+    /// still being opened) before the simulator, so that no connection reaches a server
+    /// that is shutting down. One request on a fresh connection, accepted after any
+    /// connection still waiting in the listen queue, marks the queue empty.
+    private func stop() async {
+        try? await http.shutdown()
+        let drain = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        _ = try? await drain.execute(HTTPClientRequest(url: url + "/_sim/counters"), timeout: .seconds(5))
+        try? await drain.shutdown()
+        await running.stop()
+    }
+
     func settings(
         token: String = ClientHarness.token, base: String = ClientHarness.base, apiURL: String? = nil,
-        timeoutMs: Int = 2_000, requestsPerSecond: Int = 1_000, fields: [String: String] = ClientHarness.fields,
+        timeoutMs: Int = 5_000, requestsPerSecond: Int = 1_000, fields: [String: String] = ClientHarness.fields,
         failureThreshold: Int = 5, openSeconds: Int = 5
     ) -> AirtableSettings {
         AirtableSettings(
@@ -48,7 +63,7 @@ struct ClientHarness {
     }
 
     func client(_ settings: AirtableSettings? = nil, budget: AirtableBudget? = nil) -> AirtableClient {
-        AirtableClient(settings: settings ?? self.settings(), budget: budget, logger: logs.logger())
+        AirtableClient(settings: settings ?? self.settings(), budget: budget, http: http, logger: logs.logger())
     }
 
     /// Inserts a user record straight into the simulator (no request counted).

@@ -27,6 +27,8 @@ struct SyncBackfillTests {
             let completed = try #require(tap.events("sync.completed").first)
             #expect(completed.metadata["records"] == "1000" && completed.metadata["inserted"] == "1000")
             #expect(completed.metadata["records_per_s"] != nil)
+            let metrics = harness.metrics.emitToString()
+            #expect(metrics.contains("sync_records_total") && metrics.contains("inserted"))
         }
     }
 

@@ -57,7 +57,7 @@ struct SyncEngineTests {
         let fixture = Fixture(records: 500)
         var options = SyncOptions()
         options.maxPageAttempts = 1
-        let failing = FailingSource(inner: fixture.source, failAtPage: 3)
+        let failing = FailingSource(inner: fixture.source, failAtPage: 2)
         await #expect(throws: SyncError.sourceUnavailable(retryAfterSeconds: 5)) {
             try await fixture.engine(failing, options: options).runIncremental(source: fixture.engine(failing).sources[0])
         }
@@ -151,7 +151,7 @@ struct SyncEngineTests {
     }
 }
 
-/// A memory source that fails (unavailable) or expires its offset once, at a given page.
+/// A memory source that fails (unavailable) or expires its offset once, at a given page (0-based).
 final class FailingSource: ListableSource {
     let inner: MemorySource
     let failAtPage: Int?

@@ -97,7 +97,7 @@ public struct ResolutionPipeline: Sendable {
         let started = ContinuousClock.now
         let resolution = try await flights.run(key: key) { [self] in
             if let user = try await recheck() { return .found(user, provisioned: true) }
-            return try await walkSources(key: key, masked: masked, lookup: lookup)
+            return try await walkSources(key: key, masked: masked, recheck: recheck, lookup: lookup)
         }
         latency.record(duration: ContinuousClock.now - started)
         if case .found(_, provisioned: true) = resolution { successes.increment() }
@@ -105,7 +105,8 @@ public struct ResolutionPipeline: Sendable {
     }
 
     private func walkSources(
-        key: String, masked: String, lookup: @Sendable (any IdentitySource) async -> SourceLookup
+        key: String, masked: String, recheck: @Sendable () async throws -> StoredUser?,
+        lookup: @Sendable (any IdentitySource) async -> SourceLookup
     ) async throws -> Resolution {
         var retryAfter: Int?
         for named in sources {
@@ -113,7 +114,9 @@ public struct ResolutionPipeline: Sendable {
             case .found(let record):
                 let result = try await store.upsert(record)
                 guard result.outcome != .staleIgnored else {
-                    // The store has this record with newer data under another key.
+                    // The store holds newer data for this record; if that
+                    // data answers the key (a webhook got there first), use it.
+                    if let user = try await recheck() { return .found(user, provisioned: false) }
                     log("readthrough.not_found", ["key": .string(masked), "source": .string(named.name), "reason": "stale_record"])
                     return .notFound
                 }

@@ -10,6 +10,13 @@ public protocol ListableSource: IdentitySource {
     /// Only then may the sync save its cursor after each page; otherwise it
     /// saves it once the listing has completed.
     var listsInModifiedOrder: Bool { get }
+    /// The least time between the starts of two page requests, so that a
+    /// listing leaves room in a shared rate limit for lookups. Zero: no pacing.
+    var listingInterval: Duration { get }
+}
+
+extension ListableSource {
+    public var listingInterval: Duration { .zero }
 }
 
 /// One page of a listing.

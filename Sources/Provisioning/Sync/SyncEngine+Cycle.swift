@@ -50,7 +50,7 @@ extension SyncEngine {
 
     private func failed(_ kind: String, _ source: String, _ error: any Error, into report: inout SyncCycleReport) throws {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
-        let reason = (error as? CustomStringConvertible)?.description ?? String(describing: type(of: error))
+        let reason = String(describing: error)
         report.failures.append("\(kind) \(source): \(reason)")
         count("sync_failures_total", source, ("kind", kind))
         logger.error("sync.failed", metadata: [

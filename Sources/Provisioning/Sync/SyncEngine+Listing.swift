@@ -2,16 +2,21 @@ import Foundation
 import Logging
 
 extension SyncEngine {
-    /// Page through one listing, handing each page to `apply`. An expired
-    /// offset restarts the listing from `from()` (evaluated again); an
-    /// unavailable source is retried per page. Returns the restarts.
+    /// Page through one listing, handing each page to `apply`, no faster than
+    /// the source's `listingInterval`. An expired offset restarts the listing
+    /// from `from()` (evaluated again); an unavailable source is retried per
+    /// page. Returns the restarts.
     func list(
         _ source: NamedListableSource, kind: String, from: () -> Date?, apply: (SourcePage) async throws -> Void
     ) async throws -> Int {
         var restarts = 0
         var after = from()
         var offset: String?
+        var lastRequest: ContinuousClock.Instant?
+        let interval = source.source.listingInterval
         while true {
+            if let lastRequest, interval > .zero { try await Task.sleep(until: lastRequest + interval, clock: .continuous) }
+            lastRequest = .now
             let page: SourcePage
             do {
                 page = try await fetch(source, kind: kind, modifiedAfter: after, offset: offset)
@@ -51,7 +56,7 @@ extension SyncEngine {
             let wait = min(Duration.seconds(max(retryAfter, 1)), options.maxRetryWait)
             logger.warning("sync.retry", metadata: [
                 "event": "sync.retry", "kind": .string(kind), "source": .string(source.name),
-                "attempt": .stringConvertible(attempt), "wait_ms": .stringConvertible(wait.components.seconds * 1000),
+                "attempt": .stringConvertible(attempt), "wait_ms": .stringConvertible(Int(Self.seconds(of: wait) * 1000)),
             ])
             try await Task.sleep(for: wait)
         }

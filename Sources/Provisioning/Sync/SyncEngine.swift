@@ -46,9 +46,7 @@ public struct SyncEngine: Sendable {
             options: options, logger: logger, metrics: pipeline.metrics, now: now)
     }
 
-    var overlapSeconds: TimeInterval {
-        Double(options.overlap.components.seconds) + Double(options.overlap.components.attoseconds) / 1e18
-    }
+    var overlapSeconds: TimeInterval { Self.seconds(of: options.overlap) }
 
     // MARK: Incremental
 
@@ -133,7 +131,10 @@ public struct SyncEngine: Sendable {
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        seconds(of: ContinuousClock.now - start)
+    }
+
+    static func seconds(of duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

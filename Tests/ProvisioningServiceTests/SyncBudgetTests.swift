@@ -1,0 +1,37 @@
+import AirtableSim
+import Foundation
+import HummingbirdTesting
+import Provisioning
+import ProvisioningTestKit
+import Testing
+
+@Suite("Background sync: the shared Airtable budget")
+struct SyncBudgetTests {
+    @Test("a login during a backfill does not wait behind sync pages, and the base's limit is never hit")
+    func loginsGoFirst() async throws {
+        var options = ServiceHarness.Options()
+        options.extraYAML = AuthFixtures.authYAML
+        options.requestsPerSecond = 2   // the sync is paced to 1 page a second
+        options.timeoutMilliseconds = 400
+        try await ServiceHarness.run(options) { harness, client in
+            harness.sim.setRateLimit(perSecond: 2)   // the base's limit, as the provider declares it
+            SyncFixtures.seed(harness, count: 500)
+            let emails = (0..<4).map { "first.login\($0)@example.com" }
+            for email in emails { AuthFixtures.airtableUser(harness, email: email) }
+            let engine = try SyncFixtures.engine(harness)
+            let backfill = Task { try await engine.runIncremental(source: try #require(engine.sources.first)) }
+
+            try await Task.sleep(for: .milliseconds(700))
+            // Each login's Airtable lookup must get a token within timeout_ms (400 ms), else 503.
+            for email in emails {
+                let response = try await AuthFixtures.login(client, email)
+                #expect(response.status == .ok, "\(email) got \(response.status)")
+                try await Task.sleep(for: .milliseconds(1100))
+            }
+            let report = try await backfill.value
+            #expect(report.records == 504)
+            #expect(harness.sim.counters().rateLimited == 0)
+            #expect(harness.counter("auth_readthrough_success") == 4)
+        }
+    }
+}
