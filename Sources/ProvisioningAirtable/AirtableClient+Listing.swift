@@ -36,6 +36,6 @@ extension AirtableClient: ListableSource {
     /// 429 closes the base for 30 s). The bucket's priority alone cannot
     /// prevent that: it orders requests, it does not leave room for them.
     public var listingInterval: Duration {
-        .zero
+        .nanoseconds(Int64(2e9 / Double(max(settings.requestsPerSecond, 1))))
     }
 }

@@ -15,16 +15,18 @@ public final class AirtableClient: IdentitySource {
     public let budget: AirtableBudget
     private let http: HTTPClient
     private let logger: Logger
-    private let flights = Singleflight<SourceLookup>()
+    /// nil when coalescing is off (`resolution.coalesce: false`).
+    private let flights: Singleflight<SourceLookup>?
     private let tablePath: String
 
     private let metrics: any MetricsFactory
 
     public init(
         settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
     ) {
         self.metrics = metrics
+        self.flights = coalesce ? Singleflight() : nil
         self.settings = settings
         self.budget = budget ?? AirtableBudget(
             bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),
@@ -38,15 +40,16 @@ public final class AirtableClient: IdentitySource {
     // MARK: IdentitySource
 
     public func lookup(canonicalEmail: String) async -> SourceLookup {
-        (try? await flights.run(key: "email:\(canonicalEmail)") { [self] in
-            await findByEmail(canonicalEmail)
-        }) ?? .unavailable(retryAfterSeconds: 1)
+        await coalesced("email:\(canonicalEmail)") { [self] in await findByEmail(canonicalEmail) }
     }
 
     public func lookup(recordID: String) async -> SourceLookup {
-        (try? await flights.run(key: "record:\(recordID)") { [self] in
-            await findByRecordID(recordID)
-        }) ?? .unavailable(retryAfterSeconds: 1)
+        await coalesced("record:\(recordID)") { [self] in await findByRecordID(recordID) }
+    }
+
+    private func coalesced(_ key: String, _ lookup: @escaping @Sendable () async -> SourceLookup) async -> SourceLookup {
+        guard let flights else { return await lookup() }
+        return (try? await flights.run(key: key, lookup)) ?? .unavailable(retryAfterSeconds: 1)
     }
 
     // MARK: Listing (sync)

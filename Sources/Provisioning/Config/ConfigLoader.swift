@@ -96,6 +96,7 @@ public struct ConfigLoader: Sendable {
         var config = ResolutionConfig(order: providers.map(\.name), negativeCacheSeconds: 30)
         guard let section = top.section("resolution") else { return checkedDefaultOrder(config, top: top, providers: providers) }
         config.negativeCacheSeconds = section.int("negative_cache_s", default: 30)
+        config.coalesce = section.bool("coalesce", default: true)
         if let entries = section.stringListWithNodes("order") {
             var seen = Set<String>()
             for (index, entry) in entries.enumerated() {

@@ -19,6 +19,9 @@ public struct ResolutionConfig: Sendable, Equatable {
     /// Provider names; the first is the store.
     public var order: [String]
     public var negativeCacheSeconds: Int
+    /// Concurrent lookups of one key share one source request (default true;
+    /// false gives the naive read-through, for benchmarks).
+    public var coalesce: Bool = true
 }
 
 public struct WebhookConfig: Sendable {

@@ -43,7 +43,7 @@ extension PipelineConfig {
             providerLogger[metadataKey: "provider"] = .string(declaration.name)
             let context = ProviderContext(
                 name: declaration.name, precedence: precedence, softDelete: softDelete,
-                attributes: attributes, logger: providerLogger, metrics: metrics)
+                attributes: attributes, logger: providerLogger, metrics: metrics, coalesce: resolution.coalesce)
             let instance = try await factory.make(declaration.settings, context)
             instances[declaration.name] = instance
             if let run = instance.run { runners.append(run) }
@@ -67,7 +67,7 @@ extension PipelineConfig {
         }
         let pipeline = ResolutionPipeline(
             store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger,
-            metrics: metrics)
+            metrics: metrics, coalesce: resolution.coalesce)
         return BuiltPipeline(
             config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger,
             syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources,

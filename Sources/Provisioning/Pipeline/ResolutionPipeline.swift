@@ -19,7 +19,7 @@ public struct ResolutionPipeline: Sendable {
     public let store: any IdentityStore
     public let sources: [NamedSource]
     public let negativeCache: NegativeCache
-    private let flights = Singleflight<Resolution>()
+    private let flights: Singleflight<Resolution>?
     private let logger: Logger
     private let attempts: Counter
     private let successes: Counter
@@ -29,8 +29,9 @@ public struct ResolutionPipeline: Sendable {
     /// by default; tests pass their own).
     public init(
         store: any IdentityStore, sources: [NamedSource], negativeCacheSeconds: Int, logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
     ) {
+        self.flights = coalesce ? Singleflight() : nil
         self.store = store
         self.sources = sources
         self.negativeCache = NegativeCache(ttlSeconds: negativeCacheSeconds)
@@ -95,10 +96,12 @@ public struct ResolutionPipeline: Sendable {
             return .notFound
         }
         let started = ContinuousClock.now
-        let resolution = try await flights.run(key: key) { [self] in
+        let flight: @Sendable () async throws -> Resolution = { [self] in
             if let user = try await recheck() { return .found(user, provisioned: true) }
             return try await walkSources(key: key, masked: masked, recheck: recheck, lookup: lookup)
         }
+        let resolution: Resolution
+        if let flights { resolution = try await flights.run(key: key, flight) } else { resolution = try await flight() }
         latency.record(duration: ContinuousClock.now - started)
         if case .found(_, provisioned: true) = resolution { successes.increment() }
         return resolution

@@ -20,12 +20,15 @@ public struct ProviderContext: Sendable {
     public var attributes: [String]
     public var logger: Logger
     public var metrics: any MetricsFactory
+    /// Whether concurrent lookups of one key should share one request.
+    public var coalesce: Bool
 
     public init(
         name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
     ) {
         self.metrics = metrics
+        self.coalesce = coalesce
         self.name = name
         self.precedence = precedence
         self.softDelete = softDelete
