@@ -13,7 +13,8 @@ final class AirtableBudgets: Sendable {
 
     func budget(for settings: AirtableSettings) -> AirtableBudget {
         budgets.withLock { budgets in
-            let key = "\(settings.apiURL)|\(settings.base)"
+            let apiURL = settings.apiURL.hasSuffix("/") ? String(settings.apiURL.dropLast()) : settings.apiURL
+            let key = "\(apiURL)|\(settings.base)"
             if let budget = budgets[key] { return budget }
             let budget = AirtableBudget(
                 bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),

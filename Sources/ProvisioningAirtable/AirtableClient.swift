@@ -193,7 +193,9 @@ public final class AirtableClient: IdentitySource {
         switch response {
         case .ok, .notFound: budget.breaker.recordSuccess()
         case .rateLimited: budget.breaker.recordRateLimited()
-        case .failed(let status, _) where status >= 500: budget.breaker.recordFailure()
+        // A 4xx is Airtable answering (an expired iterator, a bad token):
+        // not an outage, so it does not count towards opening the circuit.
+        case .failed(let status, _) where (400..<500).contains(status): budget.breaker.recordSuccess()
         case .failed: budget.breaker.recordFailure()
         case .unreachable: budget.breaker.recordFailure()
         }
