@@ -76,8 +76,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "provision-bench", dependencies: [
-            "ProvisioningPostgres",
+            "ProvisioningPostgres", "ProvisioningService", "ProvisioningAirtable", "ProvisioningSignatures", "AirtableSim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "ProvisioningTestKit", dependencies: ["Provisioning", "ProvisioningPostgres"], path: "Tests/ProvisioningTestKit"),
         .testTarget(name: "ProvisioningTests", dependencies: [

@@ -144,7 +144,8 @@ ACCESS_TOKEN=$(printf '%s' "$login" | python3 -c 'import json, sys; print(json.l
 # Schemathesis' configuration: the bearer token; and, with some probability,
 # values that get past the first check of each route, so that fuzzing reaches
 # the code behind it: the seeded users' emails and password for login, the
-# shared webhook token, and seeded emails in webhook events.
+# shared webhook token, and seeded emails in webhook events; and strings
+# that are hard to store.
 cat >"$WORK/schemathesis.toml" <<TOML
 [auth.openapi.bearerAuth]
 bearer = "$ACCESS_TOKEN"
@@ -155,12 +156,20 @@ values = ["ada@example.com", "grace@example.com", "alan@example.com", "Alan@Exam
 values = ["demo-password"]
 [dictionaries.webhook_token]
 values = ["$WEBHOOK_TOKEN"]
+# Strings a text column may refuse (PostgreSQL text cannot hold U+0000).
+[dictionaries.edge_strings]
+values = ["\\u0000", "a\\u0000b", "Zo\\u00eb \\U0001F642", "'; DROP TABLE users; --"]
 
 [parameters]
 "body.email" = { dictionary = "seeded_emails", probability = 0.3 }
 "body.password" = { dictionary = "seeded_password", probability = 0.5 }
 "body.record.fields.Email" = { dictionary = "seeded_emails", probability = 0.3 }
 "header.X-Webhook-Token" = { dictionary = "webhook_token", probability = 0.7 }
+"body.display_name" = { dictionary = "edge_strings", probability = 0.2 }
+"body.refresh_token" = { dictionary = "edge_strings", probability = 0.1 }
+"body.id" = { dictionary = "edge_strings", probability = 0.1 }
+"body.record.id" = { dictionary = "edge_strings", probability = 0.1 }
+"body.record.fields.Name" = { dictionary = "edge_strings", probability = 0.2 }
 TOML
 
 # 4. The run.

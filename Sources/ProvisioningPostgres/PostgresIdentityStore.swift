@@ -163,6 +163,8 @@ public struct PostgresIdentityStore: IdentityStore {
 
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
+            // Class 22 is "data exception": the input, not the store, is at fault.
+            if state.hasPrefix("22") { return .invalidData(error.serverInfo?[.message] ?? "sqlstate \(state)") }
             return .unavailable("sqlstate \(state): \(error.serverInfo?[.message] ?? "")")
         }
         return .unavailable(String(describing: type(of: error)))

@@ -46,7 +46,7 @@ struct AuthRoutes: Sendable {
             logger.warning("auth.throttled", metadata: ["event": "auth.throttled", "email": .string(EmailMask.mask(emailKey)), "client": .string(address)])
             throw APIError(.tooManyRequests, "too_many_requests", headers: [.retryAfter: String(wait)])
         }
-        let user = try await resolve { try await pipeline.pipeline.resolve(email: body.email) }
+        let user = try await resolve(orElse: Self.invalidCredentials) { try await pipeline.pipeline.resolve(email: body.email) }
         let usable = user.flatMap { softDelete.allowsLogin($0) ? $0 : nil }
         // A hash is verified in every case, so every failure takes about as long.
         guard try await passwords.verify(body.password, hash: usable?.passwordHash), let usable else {
@@ -67,7 +67,7 @@ struct AuthRoutes: Sendable {
     func refresh(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body: RefreshRequest = try await RequestBody.decode(request, context)
         let newToken = RefreshTokenCodec.generate()
-        let rotation = try await storeCall {
+        let rotation = try await storeCall(orElse: Self.invalidGrant) {
             try await pipeline.refreshTokens.rotate(
                 presentedHash: RefreshTokenCodec.hash(body.refreshToken), newHash: RefreshTokenCodec.hash(newToken),
                 expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
@@ -79,9 +79,9 @@ struct AuthRoutes: Sendable {
             logger.warning("auth.refresh_reuse", metadata: ["event": "auth.refresh_reuse", "family_id": .string(familyID.uuidString)])
             throw Self.invalidGrant
         case .rotated(let userID, let familyID):
-            guard let user = try await resolve({ try await pipeline.pipeline.resolve(userID: userID, recordID: nil) }),
+            guard let user = try await resolve(orElse: Self.invalidGrant, { try await pipeline.pipeline.resolve(userID: userID, recordID: nil) }),
                   softDelete.allowsLogin(user) else {
-                try await storeCall { try await pipeline.refreshTokens.revokeAll(userID: userID) }
+                try await storeCall(orElse: Self.invalidGrant) { try await pipeline.refreshTokens.revokeAll(userID: userID) }
                 throw Self.invalidGrant
             }
             return try await tokenResponse(for: user, refreshToken: newToken)
@@ -103,7 +103,8 @@ struct AuthRoutes: Sendable {
     func updateMe(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await authenticatedUser(request)
         let body: UpdateMeRequest = try await RequestBody.decode(request, context)
-        guard let updated = try await storeCall({ try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
+        let refused = APIError(.badRequest, "invalid_request", detail: "display_name cannot be stored")
+        guard let updated = try await storeCall(orElse: refused, { try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
             throw Self.invalidToken
         }
         return try jsonResponse(UserEnvelope(user: UserResponse(user: updated)))
@@ -120,7 +121,7 @@ struct AuthRoutes: Sendable {
             throw Self.invalidToken
         }
         guard let id = UUID(uuidString: claims.sub.value),
-              let user = try await resolve({ try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }),
+              let user = try await resolve(orElse: Self.invalidToken, { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }),
               softDelete.allowsLogin(user) else { throw Self.invalidToken }
         return user
     }
@@ -129,7 +130,7 @@ struct AuthRoutes: Sendable {
 
     private func issueTokens(for user: StoredUser, familyID: UUID) async throws -> Response {
         let refreshToken = RefreshTokenCodec.generate()
-        try await storeCall {
+        try await storeCall(orElse: Self.invalidCredentials) {
             try await pipeline.refreshTokens.issue(
                 tokenHash: RefreshTokenCodec.hash(refreshToken), familyID: familyID, userID: user.id,
                 expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
@@ -146,8 +147,8 @@ struct AuthRoutes: Sendable {
 
     /// Resolve through the pipeline: unavailable sources and an unreachable
     /// store become 503 with Retry-After; not found is nil.
-    private func resolve(_ body: () async throws -> Resolution) async throws -> StoredUser? {
-        switch try await storeCall(body) {
+    private func resolve(orElse refusal: APIError, _ body: () async throws -> Resolution) async throws -> StoredUser? {
+        switch try await storeCall(orElse: refusal, body) {
         case .found(let user, _): return user
         case .notFound: return nil
         case .unavailable(let seconds):
@@ -155,19 +156,19 @@ struct AuthRoutes: Sendable {
         }
     }
 
-    private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+    /// Run a store call: an unreachable store is 503; data the store refuses
+    /// (a source record it cannot import, say) is logged and answered as the
+    /// route's own refusal, so auth errors never say more than the contract.
+    private func storeCall<T>(orElse refusal: APIError, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StoreError {
-            switch error {
-            case .unavailable:
+            if case .unavailable = error {
                 logger.error("store.unavailable", metadata: ["event": "store.unavailable", "detail": .string(error.description)])
                 throw APIError(.serviceUnavailable, "temporarily_unavailable", headers: [.retryAfter: "1"])
-            case .emailTaken, .emailOwnedByAnotherRecord:
-                throw APIError(.conflict, "conflict", detail: error.description)
-            case .missingEmail, .invalidEmail:
-                throw APIError(.unprocessableContent, "unprocessable", detail: error.description)
             }
+            logger.error("store.refused", metadata: ["event": "store.refused", "detail": .string(error.description)])
+            throw refusal
         }
     }
 }

@@ -74,6 +74,7 @@ struct WebhookRejection: Error {
         case .emailOwnedByAnotherRecord, .emailTaken: .unprocessable("the email is already owned by another record")
         case .missingEmail: .unprocessable("the record has no email and no stored user has its record id")
         case .invalidEmail(let why): .unprocessable(why)
+        case .invalidData(let why): .unprocessable(why)
         }
     }
 

@@ -26,7 +26,9 @@ public struct HMACSignatureVerifier: SignatureVerifier {
             return .invalid(reason: "missing webhook-id, webhook-timestamp or webhook-signature")
         }
         guard let timestamp = Int(timestampText) else { return .invalid(reason: "webhook-timestamp is not Unix seconds") }
-        guard abs(Int(now.timeIntervalSince1970) - timestamp) <= toleranceSeconds else {
+        // Any Int is a valid header value: subtract without trapping.
+        let (skew, overflow) = Int(now.timeIntervalSince1970).subtractingReportingOverflow(timestamp)
+        guard !overflow, skew.magnitude <= UInt(toleranceSeconds) else {
             return .invalid(reason: "webhook-timestamp outside the tolerance")
         }
         var content = Array("\(id).\(timestampText).".utf8)

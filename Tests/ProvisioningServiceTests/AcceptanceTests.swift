@@ -38,15 +38,8 @@ struct AcceptanceTests {
             let codes = try await withThrowingTaskGroup(of: UInt.self) { group in
                 for index in 0..<30 {
                     group.addTask {
-                        var request = HTTPClientRequest(url: harness.baseURL + "/api/auth/login")
-                        request.method = .POST
-                        request.body = .bytes(AuthFixtures.json([
-                            "email": index.isMultiple(of: 2) ? "crowd@example.com" : " CROWD@Example.com ",
-                            "password": AuthFixtures.password,
-                        ]))
-                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-                        _ = try await response.body.collect(upTo: 1 << 20)
-                        return response.status.code
+                        try await AuthFixtures.loginOverHTTP(
+                            baseURL: harness.baseURL, email: index.isMultiple(of: 2) ? "crowd@example.com" : " CROWD@Example.com ")
                     }
                 }
                 return try await group.reduce(into: [UInt]()) { $0.append($1) }

@@ -49,6 +49,17 @@ enum AuthFixtures {
             body: json(["email": email, "password": password]))
     }
 
+    /// A login over a real connection (for concurrent callers); returns the status code.
+    static func loginOverHTTP(baseURL: String, email: String, password: String = password) async throws -> UInt {
+        var request = HTTPClientRequest(url: baseURL + "/api/auth/login")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(json(["email": email, "password": password]))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
     static func object(_ response: TestResponse) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }

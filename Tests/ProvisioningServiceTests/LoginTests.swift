@@ -44,15 +44,7 @@ struct LoginTests {
             harness.sim.resetCounters()
             let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
                 for _ in 0..<50 {
-                    group.addTask {
-                        var request = HTTPClientRequest(url: harness.baseURL + "/api/auth/login")
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(AuthFixtures.json(["email": "storm@example.com", "password": AuthFixtures.password]))
-                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-                        _ = try await response.body.collect(upTo: 1 << 20)
-                        return response.status.code
-                    }
+                    group.addTask { try await AuthFixtures.loginOverHTTP(baseURL: harness.baseURL, email: "storm@example.com") }
                 }
                 return try await group.reduce(into: [UInt]()) { $0.append($1) }
             }

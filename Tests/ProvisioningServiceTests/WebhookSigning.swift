@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HTTPTypes
+import ProvisioningSignatures
 
 /// Standard Webhooks signatures and shared-token headers, computed the way a
 /// sender would.
@@ -8,12 +9,7 @@ enum WebhookSigning {
     /// `v1,<base64 HMAC-SHA256>` over `"{id}.{timestamp}.{body}"`; the key is
     /// the base64 part of a `whsec_` secret.
     static func signature(secret: String, id: String, timestamp: Int, body: [UInt8]) -> String {
-        let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        let key = SymmetricKey(data: Data(base64Encoded: encoded)!)
-        var content = Array("\(id).\(timestamp).".utf8)
-        content.append(contentsOf: body)
-        let mac = HMAC<SHA256>.authenticationCode(for: content, using: key)
-        return "v1," + Data(mac).base64EncodedString()
+        (try? HMACSignatureScheme.sign(id: id, timestamp: timestamp, body: body, secret: secret)) ?? "v1,invalid-secret"
     }
 
     static var now: Int { Int(Date().timeIntervalSince1970) }

@@ -50,6 +50,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case missingEmail
     /// The record's email is not an address (422).
     case invalidEmail(String)
+    /// A value the store cannot hold (a NUL character, say): never retried (422).
+    case invalidData(String)
 
     public var description: String {
         switch self {
@@ -58,6 +60,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .emailTaken: "the email belongs to another user"
         case .missingEmail: "the record has no email"
         case .invalidEmail(let why): why
+        case .invalidData(let why): "a value cannot be stored: \(why)"
         }
     }
 }

@@ -10,8 +10,9 @@ public protocol ListableSource: IdentitySource {
     /// Only then may the sync save its cursor after each page; otherwise it
     /// saves it once the listing has completed.
     var listsInModifiedOrder: Bool { get }
-    /// The least time between the starts of two page requests, so that a
-    /// listing leaves room in a shared rate limit for lookups. Zero: no pacing.
+    /// The least time between a page's answer and the next page's request,
+    /// so that a listing leaves room in a shared rate limit for lookups.
+    /// Zero: no pacing.
     var listingInterval: Duration { get }
 }
 

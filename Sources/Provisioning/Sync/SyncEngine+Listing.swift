@@ -2,25 +2,28 @@ import Foundation
 import Logging
 
 extension SyncEngine {
-    /// Page through one listing, handing each page to `apply`, no faster than
-    /// the source's `listingInterval`. An expired offset restarts the listing
-    /// from `from()` (evaluated again); an unavailable source is retried per
-    /// page. Returns the restarts.
+    /// Page through one listing, handing each page to `apply`, leaving the
+    /// source's `listingInterval` between one answer and the next request.
+    /// An expired offset restarts the listing from `from()` (evaluated
+    /// again); an unavailable source is retried per page. Returns the restarts.
     func list(
         _ source: NamedListableSource, kind: String, from: () -> Date?, apply: (SourcePage) async throws -> Void
     ) async throws -> Int {
         var restarts = 0
         var after = from()
         var offset: String?
-        var lastRequest: ContinuousClock.Instant?
+        // Paced from the previous answer, not the previous request: whatever
+        // delayed that request, the source sees the two at least `interval` apart.
+        var lastAnswer: ContinuousClock.Instant?
         let interval = source.source.listingInterval
         while true {
-            if let lastRequest, interval > .zero { try await Task.sleep(until: lastRequest + interval, clock: .continuous) }
-            lastRequest = .now
+            if let lastAnswer, interval > .zero { try await Task.sleep(until: lastAnswer + interval, clock: .continuous) }
             let page: SourcePage
             do {
                 page = try await fetch(source, kind: kind, modifiedAfter: after, offset: offset)
+                lastAnswer = .now
             } catch SourceListingError.iteratorExpired {
+                lastAnswer = .now
                 restarts += 1
                 guard restarts <= options.maxRestarts else { throw SyncError.tooManyRestarts }
                 after = from()

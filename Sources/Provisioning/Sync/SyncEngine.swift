@@ -109,6 +109,7 @@ public struct SyncEngine: Sendable {
         case .invalidEmail: "invalid_email"
         case .emailOwnedByAnotherRecord: "email_owned_by_another_record"
         case .emailTaken: "email_taken"
+        case .invalidData: "invalid_data"
         }
     }
 

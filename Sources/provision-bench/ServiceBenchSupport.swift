@@ -1,0 +1,207 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Prometheus
+import Provisioning
+import ProvisioningService
+
+/// One provisiond built in-process from YAML (as `provisiond serve` builds
+/// it: JSON log lines at info level, Prometheus metrics) over the bench's
+/// PostgreSQL and the in-process simulator, listening on 127.0.0.1.
+struct BenchService {
+    static let token = "bench-token-0123456789"
+    static let webhookSecret = "whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ=="
+
+    /// The switches a row depends on.
+    struct Options {
+        var requestsPerSecond: Int
+        /// false with `negativeCacheSeconds: 0` is the naive read-through.
+        var coalesce = true
+        var negativeCacheSeconds = 30
+    }
+
+    let pipeline: BuiltPipeline
+    let baseURL: String
+    private let task: Task<Void, any Error>
+
+    static func yaml(databaseURL: String, simURL: String, base: String, options: Options) -> String {
+        """
+        version: 1
+        providers:
+          - name: app_db
+            kind: postgres
+            url: \(databaseURL)
+            pool_size: 10
+          - name: airtable
+            kind: airtable
+            api_url: \(simURL)
+            token: \(token)
+            base: \(base)
+            table: Users
+            timeout_ms: 250
+            requests_per_second: \(options.requestsPerSecond)
+            fields:
+              email: Email
+              display_name: Name
+              role: Role
+              password_hash: Password Hash
+              modified_at: Last Modified
+        resolution:
+          coalesce: \(options.coalesce)
+          negative_cache_s: \(options.negativeCacheSeconds)
+        auth:
+          bcrypt_cost: 10
+          max_failed_logins_per_address: 1000000
+        webhook:
+          schemes:
+            - kind: hmac-sha256
+              secrets: ["\(webhookSecret)"]
+        sync:
+          interval_s: 0
+          reconcile_interval_s: 0
+        """
+    }
+
+    /// Build and start; returns once the server accepts connections (the store migrated).
+    static func start(databaseURL: String, simURL: String, base: String, options: Options) async throws -> BenchService {
+        let yaml = yaml(databaseURL: databaseURL, simURL: simURL, base: base, options: options)
+        let config = try ConfigLoader(registry: BuiltinKinds.registry(), environment: [:]).load(yaml: yaml, file: "bench.yaml")
+        let registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        // The real formatting cost of every log line, written nowhere.
+        let logger = Logger(label: "provisiond", factory: { JSONLogHandler(label: $0, write: { _ in }) })
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger, metrics: metrics)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = try await buildApplication(
+            pipeline: pipeline,
+            options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: metrics),
+            logger: logger,
+            onServerRunning: { port in continuation.yield(port) })
+        let task = Task<Void, any Error> {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await task.value
+            throw BenchError("the service stopped before it was listening")
+        }
+        return BenchService(pipeline: pipeline, baseURL: "http://127.0.0.1:\(port)", task: task)
+    }
+
+    /// Cancel the service (server, pool) and wait for it, at most 10 s.
+    func stop() async {
+        task.cancel()
+        let task = self.task
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await task.result }
+            group.addTask { try? await Task.sleep(for: .seconds(10)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// HTTP/1.1 requests to the service; a transport error is status 0.
+struct LoadClient {
+    let http: HTTPClient
+    let baseURL: String
+
+    struct Reply {
+        var status: Int
+        var body: ByteBuffer
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await http.execute(request, timeout: .seconds(30))
+            return Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 1 << 20))
+        } catch {
+            return Reply(status: 0, body: ByteBuffer())
+        }
+    }
+
+    func login(_ email: String, _ password: String = BenchFixtures.password) async -> Reply {
+        let body = try? JSONSerialization.data(withJSONObject: ["email": email, "password": password])
+        return await send(.POST, "/api/auth/login", body: Array(body ?? Data()))
+    }
+}
+
+enum BenchFixtures {
+    /// bcrypt (cost 10) of `password`, as the tests and the demo seed use.
+    static let password = "demo-password"
+    static let passwordHash = "$2b$10$OwX9Ifgd2sFcUxmsLTXFn.oRph9yHb4AX7uJ091loGsiEeDhXTac6"
+}
+
+/// Latencies in milliseconds.
+struct Samples {
+    var values: [Double] = []
+
+    mutating func append(_ duration: Duration) {
+        values.append(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+    }
+
+    var count: Int { values.count }
+
+    /// Nearest-rank percentile; 0 when empty.
+    func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    var p50: Double { percentile(50) }
+    var p95: Double { percentile(95) }
+    var p99: Double { percentile(99) }
+
+    /// "p50 / p95 / p99" in ms.
+    var summary: String { String(format: "%.1f / %.1f / %.1f", p50, p95, p99) }
+}
+
+/// Time one call.
+func timed<T>(_ samples: inout Samples, _ body: () async throws -> T) async rethrows -> T {
+    let started = ContinuousClock.now
+    let value = try await body()
+    samples.append(ContinuousClock.now - started)
+    return value
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Resident set size of this process (VmRSS), in MiB.
+func residentMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+        return kilobytes / 1024
+    }
+    return 0
+}
+
+/// Responses per status code, as "200×5, 503×3".
+struct StatusTally {
+    private(set) var counts: [Int: Int] = [:]
+    mutating func add(_ status: Int) { counts[status, default: 0] += 1 }
+    var nonOK: Int { counts.filter { $0.key != 200 }.values.reduce(0, +) }
+    var summary: String {
+        counts.keys.sorted().map { "\($0 == 0 ? "transport error" : String($0))×\(counts[$0]!)" }.joined(separator: ", ")
+    }
+}
