@@ -55,7 +55,7 @@ struct ServiceBench: AsyncParsableCommand {
             try await BenchService.start(databaseURL: databaseURL, simURL: simURL, base: base, options: options)
         }
         func progress(_ text: String) {
-            FileHandle.standardError.write(Data(String(format: "[%5.1f s] %@\n", (ContinuousClock.now - started).seconds, text).utf8))
+            FileHandle.standardError.write(Data((String(format: "[%5.1f s] ", (ContinuousClock.now - started).seconds) + text + "\n").utf8))
         }
         let naiveFast = BenchService.Options(requestsPerSecond: 1000, coalesce: false, negativeCacheSeconds: 0)
         let naiveAirtable = BenchService.Options(requestsPerSecond: 5, coalesce: false, negativeCacheSeconds: 0)
