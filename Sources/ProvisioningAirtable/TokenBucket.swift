@@ -1,52 +1,49 @@
 import Synchronization
 
 /// Requests-per-second budget of one Airtable base, shared by every user of
-/// the base. Callers reserve a slot (tokens may go negative: that is the
-/// queue); read-through reserves ahead of background work, which only takes
-/// a slot while at least one spare token remains.
+/// the base. A sliding one-second window, as Airtable (and airtable-sim)
+/// count: at most `requestsPerSecond` requests start in any second, so a
+/// burst never earns a 429 (which would close the base for 30 s). Callers
+/// reserve the next free slot and wait for it; read-through reserves ahead of
+/// background work, which only takes a slot that leaves one spare in the window.
 public final class TokenBucket: Sendable {
     public enum Priority: Sendable { case interactive, background }
 
-    private struct State {
-        var tokens: Double
-        var last: ContinuousClock.Instant
-    }
+    /// Slightly over a second, so that clocks rounding at either end never
+    /// put `limit + 1` requests in one of the server's windows.
+    static let window: Duration = .milliseconds(1010)
 
-    private let rate: Double
-    private let capacity: Double
-    private let state: Mutex<State>
+    private let limit: Int
+    /// Start times of the requests in the current window, and reservations
+    /// ahead of now; ascending.
+    private let grants = Mutex<[ContinuousClock.Instant]>([])
 
     public init(requestsPerSecond: Int) {
-        rate = Double(max(requestsPerSecond, 1))
-        capacity = rate
-        state = Mutex(State(tokens: rate, last: .now))
+        limit = max(requestsPerSecond, 1)
     }
 
     /// Wait for a slot; false (and no slot taken) when it would come after `deadline`.
     public func acquire(priority: Priority, deadline: ContinuousClock.Instant) async -> Bool {
         while true {
             let now = ContinuousClock.now
-            let decision: (granted: Bool, wait: Duration) = state.withLock { state in
-                state.tokens = min(capacity, state.tokens + rate * Self.seconds(now - state.last))
-                state.last = now
+            let decision: (granted: Bool, wait: Duration) = grants.withLock { grants in
+                grants.removeAll { $0 + Self.window <= now }
                 switch priority {
                 case .interactive:
-                    state.tokens -= 1
-                    let wait = state.tokens >= 0 ? Duration.zero : Self.duration(-state.tokens / rate)
-                    if now + wait > deadline {
-                        state.tokens += 1
-                        return (false, .zero)
-                    }
-                    return (true, wait)
+                    let slot = grants.count < limit ? now : grants[grants.count - limit] + Self.window
+                    guard slot <= deadline else { return (false, .zero) }
+                    grants.append(slot)
+                    return (true, slot - now)
                 case .background:
-                    // One spare token must remain; a bucket of one (1 request
-                    // per second) can hold no spare, so there it must be full.
-                    let needed = min(2, capacity)
-                    if state.tokens >= needed {
-                        state.tokens -= 1
+                    // Leave one slot of the window spare for a login (none can
+                    // be spared at one request per second: there the window must be empty).
+                    let spare = limit >= 2 ? 1 : 0
+                    if grants.count + 1 + spare <= limit && (grants.last ?? now) <= now {
+                        grants.append(now)
                         return (true, .zero)
                     }
-                    return (false, Self.duration((needed - state.tokens) / rate))
+                    let freed = (grants.first ?? now) + Self.window
+                    return (false, max(freed - now, .milliseconds(1)))
                 }
             }
             switch priority {
@@ -60,13 +57,5 @@ public final class TokenBucket: Sendable {
                 try? await Task.sleep(for: decision.wait)
             }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func duration(_ seconds: Double) -> Duration {
-        .nanoseconds(Int64((seconds * 1e9).rounded(.up)))
     }
 }

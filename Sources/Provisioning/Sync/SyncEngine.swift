@@ -80,7 +80,9 @@ public struct SyncEngine: Sendable {
         }
         report.cursor = cursor.final
         report.seconds = Self.seconds(since: started)
-        let quiet = report.records == 0 && report.invalid == 0 && !report.fullPass
+        // A pass that changed nothing (the overlap's re-fetch only) logs at debug.
+        let changed = report.count(.inserted) + report.count(.updated) + report.count(.linked) + report.invalid + report.rejected
+        let quiet = changed == 0 && !report.fullPass
         logger.log(level: quiet ? .debug : .info, "sync.completed", metadata: report.metadata.merging(["event": "sync.completed"]) { $1 })
         return report
     }
