@@ -84,6 +84,9 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "ProvisioningTestKit", dependencies: ["Provisioning", "ProvisioningPostgres"], path: "Tests/ProvisioningTestKit"),
         .testTarget(name: "ProvisioningTests", dependencies: [

@@ -4,20 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/pgbench.sh
 trap pg_stop EXIT
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 swift build -c release --product provision-bench --scratch-path .build-release >&2
 pg_start
-PSQL="$PGBIN/psql -h 127.0.0.1 -p $PG_PORT -U postgres -qAt"
-$PSQL -d postgres -c "CREATE DATABASE pgbench_db" >/dev/null
-$PSQL -d pgbench_db -c "CREATE TABLE bench_users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, display_name text)" >/dev/null
-SCRIPT=$(mktemp)
-echo "INSERT INTO bench_users (email, display_name) VALUES ('u' || :client_id || '-' || random() || '@bench.example', 'User');" > "$SCRIPT"
-tps() {
-    "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -f "$SCRIPT" -c "$1" -j "$1" -T "$SECONDS_PER_RUN" pgbench_db 2>/dev/null \
-        | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
-}
-TPS1=$(tps 1)
-TPS16=$(tps 16)
+pgbench_prepare
+TPS1=$(pgbench_insert_tps 1 "$SECONDS_PER_RUN")
+TPS16=$(pgbench_insert_tps 16 "$SECONDS_PER_RUN")
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (fsync off)"
 .build-release/release/provision-bench store --database-url "$DATABASE_URL" --seconds "$SECONDS_PER_RUN" --pgbench "$TPS1,$TPS16"

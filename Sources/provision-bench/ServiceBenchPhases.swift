@@ -1,8 +1,8 @@
 import AirtableSim
 import AsyncHTTPClient
 import Foundation
-import NIOHTTP1
 import Logging
+import NIOHTTP1
 import PostgresNIO
 import Provisioning
 import ProvisioningAirtable
@@ -37,13 +37,13 @@ struct ServicePhases {
     }
 
     /// `count` first logins of distinct Airtable-only users at the given
-    /// simulator latency. With `reference`, each iteration also times a
-    /// store-user login, the read-through alone (`pipeline.resolve(email:)`
+    /// simulator latency, with `hits` store-user logins spread between them.
+    /// With `reference`, each iteration also times the read-through alone (`pipeline.resolve(email:)`
     /// of another new Airtable-only email, in-process), the simulator round
     /// trip of the same email lookup (a fresh `AirtableClient`) and one
     /// upsert of a new identity, so that every distribution sees the same load.
     func latencies(
-        service: BenchService, client: LoadClient, latencyMs: Int, count: Int, hitsPerIteration: Int,
+        service: BenchService, client: LoadClient, latencyMs: Int, count: Int, hits: Int,
         storeEmails: [String], tag: String, reference: Bool
     ) async throws -> Latencies {
         simulator.setLatency(fixedMs: latencyMs)
@@ -59,13 +59,11 @@ struct ServicePhases {
         var result = Latencies()
         let deadline = ContinuousClock.now + phaseLimit
         for (index, email) in emails.enumerated() where ContinuousClock.now < deadline {
-            if reference {
-                for hit in 0..<hitsPerIteration {
-                    let storeEmail = storeEmails[(index * hitsPerIteration + hit) % storeEmails.count]
-                    var sample = Samples()
-                    let reply = await timed(&sample) { await client.login(storeEmail) }
-                    if reply.status == 200 { result.hit.append(contentsOf: sample) } else { result.hitFailures.add(reply.status) }
-                }
+            for hit in (index * hits / count)..<((index + 1) * hits / count) {
+                let storeEmail = storeEmails[hit % storeEmails.count]
+                var sample = Samples()
+                let reply = await timed(&sample) { await client.login(storeEmail) }
+                if reply.status == 200 { result.hit.append(contentsOf: sample) } else { result.hitFailures.add(reply.status) }
             }
             var sample = Samples()
             let reply = await timed(&sample) { await client.login(email) }
@@ -91,6 +89,8 @@ struct ServicePhases {
 
     struct Storm {
         var simRequests = 0
+        /// The service's source requests by outcome during the storm.
+        var lookups: [String: Int] = [:]
         var rows = 0
         var statuses = StatusTally()
         var elapsed: Duration = .zero
@@ -100,6 +100,7 @@ struct ServicePhases {
         let email = "storm-\(tag)-\(runID)@bench.example"
         airtableUser(email, name: "Storm")
         simulator.resetCounters()
+        let before = service.airtableRequests()
         var result = Storm()
         let started = ContinuousClock.now
         result.statuses = await withTaskGroup(of: Int.self) { group in
@@ -110,6 +111,7 @@ struct ServicePhases {
         }
         result.elapsed = ContinuousClock.now - started
         result.simRequests = simulator.counters().total
+        result.lookups = Self.delta(service.airtableRequests(), since: before)
         result.rows = try await rowCount(service, email: email)
         return result
     }
@@ -118,6 +120,10 @@ struct ServicePhases {
 
     struct Flood {
         var simRequests = 0
+        /// Requests the simulator refused with 429 (only when its limit is on).
+        var simRateLimited = 0
+        /// The service's source requests by outcome during the flood.
+        var lookups: [String: Int] = [:]
         var maxInOneSecond = 0
         var elapsed: Duration = .zero
         var requestsPerSecond = 0
@@ -125,8 +131,11 @@ struct ServicePhases {
         var quiet = Samples()
         var during = Samples()
         var probeFailures = StatusTally()
+        /// `store.user(canonicalEmail:)` in-process, sequential: quiet, then during the flood.
+        var storeQuiet = Samples()
+        var storeDuring = Samples()
 
-        /// What the token bucket lets through: rate × elapsed + a full bucket.
+        /// What the rate budget lets through: rate × elapsed + one burst (a full window).
         var budget: Double { Double(requestsPerSecond) * elapsed.seconds + Double(requestsPerSecond) }
     }
 
@@ -145,9 +154,13 @@ struct ServicePhases {
             let reply = await timed(&sample) { await probe.login(storeEmails[index % storeEmails.count]) }
             if reply.status == 200 { result.quiet.append(contentsOf: sample) } else { result.probeFailures.add(reply.status) }
         }
+        for index in 0..<(quietCount > 0 ? 200 : 0) where ContinuousClock.now < deadline {
+            _ = try? await timed(&result.storeQuiet) { try await service.pipeline.store.user(canonicalEmail: storeEmails[index % storeEmails.count]) }
+        }
         // A full bucket before the flood.
         try? await Task.sleep(for: .milliseconds(1500))
         simulator.resetCounters()
+        let before = service.airtableRequests()
         let emails = (0..<count).map { "flood-\(tag)-\(runID)-\($0)@bench.example" }
         let finished = Flag()
         let started = ContinuousClock.now
@@ -175,6 +188,15 @@ struct ServicePhases {
                 }
                 return .probe(samples, failures)
             }
+            group.addTask {
+                var samples = Samples()
+                var index = 0
+                while !finished.isSet, index < 100_000, ContinuousClock.now < deadline {
+                    _ = try? await timed(&samples) { try await service.pipeline.store.user(canonicalEmail: storeEmails[index % storeEmails.count]) }
+                    index += 1
+                }
+                return .storeProbe(samples)
+            }
             var statuses = StatusTally()
             var during = Samples()
             var failures = StatusTally()
@@ -186,6 +208,8 @@ struct ServicePhases {
                 case .probe(let samples, let probeFailures):
                     during = samples
                     failures = probeFailures
+                case .storeProbe(let samples):
+                    result.storeDuring = samples
                 }
             }
             return (statuses, during, failures)
@@ -195,6 +219,8 @@ struct ServicePhases {
         result.probeFailures = probeFailures
         let counters = simulator.counters()
         result.simRequests = counters.total
+        result.simRateLimited = counters.rateLimited
+        result.lookups = Self.delta(service.airtableRequests(), since: before)
         let times = simulator.requestLog().map(\.time).filter { $0 >= since }.sorted()
         var first = 0
         for last in times.indices {
@@ -213,6 +239,7 @@ struct ServicePhases {
     private enum FloodPart: Sendable {
         case flood(StatusTally, Duration)
         case probe(Samples, StatusTally)
+        case storeProbe(Samples)
     }
 
     // MARK: Rows 6-7: throughput
@@ -269,6 +296,13 @@ struct ServicePhases {
     static let fields = [
         "email": "Email", "display_name": "Name", "role": "Role", "password_hash": "Password Hash", "modified_at": "Last Modified",
     ]
+
+    static func delta(_ after: [String: Int], since before: [String: Int]) -> [String: Int] {
+        after.reduce(into: [:]) { delta, entry in
+            let change = entry.value - (before[entry.key] ?? 0)
+            if change > 0 { delta[entry.key] = change }
+        }
+    }
 
     /// A user in the simulator ("Airtable") only.
     func airtableUser(_ email: String, name: String) {

@@ -4,21 +4,23 @@ import Foundation
 /// read-through beside it where it applies, the target and whether it is met.
 struct ServiceReport {
     let simLatencyMs: Int
+    let bcrypt: Samples
     let atZero: ServicePhases.Latencies
     let atLatency: ServicePhases.Latencies
     let naiveMiss: ServicePhases.Latencies
-    let stormFast: Storm
-    let naiveStormFast: Storm
-    let storm: Storm
-    let naiveStorm: Storm
+    let stormFast: ServicePhases.Storm
+    let naiveStormFast: ServicePhases.Storm
+    let storm: ServicePhases.Storm
+    let naiveStorm: ServicePhases.Storm
     let flood: ServicePhases.Flood
     let naiveFlood: ServicePhases.Flood
+    let limitedFlood: ServicePhases.Flood?
     let me: (rate: Double, failures: Int)
     let healthz: (rate: Double, failures: Int)
     let webhook: (rate: Double, failures: Int)
     let concurrency: Int
     let pgbench: [Double]
-    let idleRSS: Double
+    let idleRSS: (total: Double, anonymous: Double, file: Double)
 
     func table() -> Table {
         var table = Table(header: ["measure", "provisiond", "naive read-through", "target", "met"])
@@ -32,14 +34,16 @@ struct ServiceReport {
         upserts.values += atLatency.upsert.values
 
         row("1 login hit p50/p95/p99 ms (store user, n=\(hits.count)\(failures(atZero.hitFailures, atLatency.hitFailures)))", hits.summary)
+        row("1 bcrypt verify alone p50/p95/p99 ms (cost 10, NIOThreadPool, as the login does; n=\(bcrypt.count))", bcrypt.summary)
         row("2 login miss p50/p95/p99 ms, sim 0 ms (n=\(atZero.miss.count)\(statuses(atZero.missStatuses)))", atZero.miss.summary)
         row("2 login miss p50/p95/p99 ms, sim \(l) ms (n=\(atLatency.miss.count)\(statuses(atLatency.missStatuses)))", atLatency.miss.summary,
             naive: naiveMiss.miss.summary + statuses(naiveMiss.missStatuses))
         let addedZero = atZero.miss.p95 - atZero.hit.p95
         let addedLatency = atLatency.miss.p95 - atLatency.hit.p95
-        let naiveAdded = naiveMiss.miss.p95 - atLatency.hit.p95
+        let naiveAdded = naiveMiss.miss.p95 - naiveMiss.hit.p95
         row("2 miss added latency p95 ms (miss p95 - hit p95), sim 0 ms", ms(addedZero), target: "<= 300", met: addedZero <= 300)
-        row("2 miss added latency p95 ms (miss p95 - hit p95), sim \(l) ms", ms(addedLatency), naive: ms(naiveAdded))
+        row("2 miss added latency p95 ms (miss p95 - hit p95), sim \(l) ms", ms(addedLatency),
+            naive: ms(naiveAdded) + " (hit p95 \(ms(naiveMiss.hit.p95)), n=\(naiveMiss.hit.count))")
         row("3 sim round trip p50/p95/p99 ms (AirtableClient.lookup), sim 0 ms", atZero.roundTrip.summary + lookupFailures(atZero))
         row("3 sim round trip p50/p95/p99 ms (AirtableClient.lookup), sim \(l) ms", atLatency.roundTrip.summary + lookupFailures(atLatency))
         row("3 one upsert p50/p95/p99 ms (store.upsert, new identity, n=\(upserts.count))", upserts.summary)
@@ -66,6 +70,7 @@ struct ServiceReport {
             row("\(prefix): sim requests / rows / non-200", stormCell(coalesced), naive: stormCell(naive), target: "1 / 1 / 0",
                 met: coalesced.simRequests == 1 && coalesced.rows == 1 && coalesced.statuses.nonOK == 0)
             row("\(prefix): status codes", coalesced.statuses.summary, naive: naive.statuses.summary)
+            row("\(prefix): source requests by outcome", outcomes(coalesced.lookups), naive: outcomes(naive.lookups))
         }
 
         let floodPrefix = "5 flood: \(flood.statuses.counts.values.reduce(0, +)) unknown emails at once, budget 5/s, sim \(l) ms"
@@ -74,8 +79,17 @@ struct ServiceReport {
         row("\(floodPrefix): most sim requests in any 1 s", "\(flood.maxInOneSecond)", naive: "\(naiveFlood.maxInOneSecond)",
             target: "<= 5 (Airtable)", met: flood.maxInOneSecond <= 5)
         row("\(floodPrefix): status codes", flood.statuses.summary, naive: naiveFlood.statuses.summary)
+        row("\(floodPrefix): source requests by outcome", outcomes(flood.lookups), naive: outcomes(naiveFlood.lookups))
+        if let limited = limitedFlood {
+            let prefix = "5 the same flood, fresh service, simulator enforcing 5 requests in any 1 s"
+            row("\(prefix): sim requests / 429s", "\(limited.simRequests) / \(limited.simRateLimited)", target: "no 429",
+                met: limited.simRateLimited == 0)
+            row("\(prefix): status codes", limited.statuses.summary)
+            row("\(prefix): source requests by outcome", outcomes(limited.lookups))
+        }
         row("\(floodPrefix): store-user login p99 ms, during vs quiet", probeCell(flood), naive: probeCell(naiveFlood),
             target: "<= 1.2x quiet", met: flood.during.p99 <= 1.2 * flood.quiet.p99)
+        row("\(floodPrefix): store lookup p99 ms (store.user, in-process), during vs quiet", storeProbeCell(flood), naive: storeProbeCell(naiveFlood))
 
         let meRatio = me.rate / max(healthz.rate, 1)
         row("6 GET /api/auth/me req/s vs GET /healthz req/s (\(concurrency) connections)",
@@ -90,14 +104,14 @@ struct ServiceReport {
         } else {
             row("7 webhook user.created events/s (\(concurrency) concurrent); no pgbench figure given", String(format: "%.0f", webhook.rate) + failureNote(webhook.failures))
         }
-        row("idle RSS MiB of the bench process (service + simulator + load client, after setup)", String(format: "%.1f", idleRSS),
+        row("idle RSS MiB of the bench process (service + simulator + load client, after setup)", String(format: "%.1f (anon %.1f, file %.1f)", idleRSS.total, idleRSS.anonymous, idleRSS.file),
             target: "<= 50 (provisiond alone: below)")
         return table
     }
 
     private func ms(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func stormCell(_ storm: Storm) -> String {
+    private func stormCell(_ storm: ServicePhases.Storm) -> String {
         "\(storm.simRequests) / \(storm.rows) / \(storm.statuses.nonOK)"
     }
 
@@ -109,6 +123,10 @@ struct ServiceReport {
         String(format: "%.1f (n=%d) vs %.1f (n=%d) = %.2fx", flood.during.p99, flood.during.count, flood.quiet.p99, flood.quiet.count,
                flood.during.p99 / max(flood.quiet.p99, 0.001))
             + (flood.probeFailures.counts.isEmpty ? "" : "; failed: \(flood.probeFailures.summary)")
+    }
+
+    private func storeProbeCell(_ flood: ServicePhases.Flood) -> String {
+        String(format: "%.1f (n=%d) vs %.1f (n=%d)", flood.storeDuring.p99, flood.storeDuring.count, flood.storeQuiet.p99, flood.storeQuiet.count)
     }
 
     private func failures(_ tallies: StatusTally...) -> String {
@@ -126,6 +144,12 @@ struct ServiceReport {
 
     private func resolveFailures(_ latencies: ServicePhases.Latencies) -> String {
         latencies.resolveFailures == 0 ? "" : " (\(latencies.resolveFailures) not provisioned)"
+    }
+
+    /// `airtable_requests` by status: HTTP codes, `error` (timeout or
+    /// transport), `budget_exhausted`, `circuit_open`.
+    private func outcomes(_ counts: [String: Int]) -> String {
+        counts.isEmpty ? "none" : counts.keys.sorted().map { "\($0)×\(counts[$0]!)" }.joined(separator: ", ")
     }
 
     private func failureNote(_ failures: Int) -> String {

@@ -6,6 +6,7 @@ import NIOHTTP1
 import Prometheus
 import Provisioning
 import ProvisioningService
+import ServiceLifecycle
 
 /// One provisiond built in-process from YAML (as `provisiond serve` builds
 /// it: JSON log lines at info level, Prometheus metrics) over the bench's
@@ -24,6 +25,8 @@ struct BenchService {
 
     let pipeline: BuiltPipeline
     let baseURL: String
+    let registry: PrometheusCollectorRegistry
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     static func yaml(databaseURL: String, simURL: String, base: String, options: Options) -> String {
@@ -79,28 +82,46 @@ struct BenchService {
             options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: metrics),
             logger: logger,
             onServerRunning: { port in continuation.yield(port) })
+        // Stopped by graceful shutdown: cancelling the server while it still
+        // accepts the flood's last connections trips a NIO precondition.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task<Void, any Error> {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             try await task.value
             throw BenchError("the service stopped before it was listening")
         }
-        return BenchService(pipeline: pipeline, baseURL: "http://127.0.0.1:\(port)", task: task)
+        return BenchService(pipeline: pipeline, baseURL: "http://127.0.0.1:\(port)", registry: registry, group: group, task: task)
     }
 
-    /// Cancel the service (server, pool) and wait for it, at most 10 s.
+    /// The service's `airtable_requests` counter by status (`200`, `error`,
+    /// `budget_exhausted`, `circuit_open`…).
+    func airtableRequests() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in registry.emitToString().split(separator: "\n") where line.hasPrefix("airtable_requests{") {
+            guard let open = line.range(of: "status=\""), let close = line[open.upperBound...].firstIndex(of: "\"") else { continue }
+            counts[String(line[open.upperBound..<close])] = Int(Double(line.split(separator: " ").last ?? "0") ?? 0)
+        }
+        return counts
+    }
+
+    /// Shut the service (server, pool) down gracefully and wait for it; cancel it after 10 s.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         let task = self.task
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = await task.result }
-            group.addTask { try? await Task.sleep(for: .seconds(10)) }
-            await group.next()
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = await task.result
+                return true
+            }
+            group.addTask { (try? await Task.sleep(for: .seconds(10))) == nil }
+            if await group.next() == false { task.cancel() }
             group.cancelAll()
         }
+        _ = await task.result
     }
 }
 
@@ -186,14 +207,17 @@ extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// Resident set size of this process (VmRSS), in MiB.
-func residentMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
-        return kilobytes / 1024
+/// Resident set size of this process from /proc/self/status, in MiB:
+/// VmRSS, and its anonymous and file-backed parts (RssAnon, RssFile).
+func residentMiB() -> (total: Double, anonymous: Double, file: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0, 0) }
+    func field(_ name: String) -> Double {
+        for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
+            return (line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0) / 1024
+        }
+        return 0
     }
-    return 0
+    return (field("VmRSS"), field("RssAnon"), field("RssFile"))
 }
 
 /// Responses per status code, as "200×5, 503×3".
