@@ -180,7 +180,11 @@ public final class AirtableClient: IdentitySource {
             count("circuit_open")
             return .unreachable("circuit open")
         }
-        guard await budget.bucket.acquire(priority: priority, deadline: deadline) else {
+        // A slot is only worth taking if the round trip still fits after it:
+        // keep half the budget (at most 100 ms) for the request itself, so a
+        // late slot does not become a timeout that counts against the circuit.
+        let reserve = min(timeout / 2, .milliseconds(100))
+        guard await budget.bucket.acquire(priority: priority, deadline: deadline - reserve) else {
             budget.breaker.releaseProbe()
             count("budget_exhausted")
             return .unreachable("rate budget exhausted")
