@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/pgbench.sh
+source scripts/lib/sim.sh
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 SIM_LATENCY_MS=${SIM_LATENCY_MS:-20}
@@ -43,15 +44,7 @@ export AIRTABLE_TOKEN=patBenchToken.0123456789abcdef
 export AIRTABLE_BASE_ID=appSim00000000001
 export WEBHOOK_SECRET=whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ==
 export WEBHOOK_TOKEN=bench-shared-token-0123456789
-"$BIN/airtable-sim" --port 0 --token "$AIRTABLE_TOKEN" --base "$AIRTABLE_BASE_ID" --table Users >"$PG_TMP/sim.out" 2>"$PG_TMP/sim.err" &
-PIDS+=($!)
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$PG_TMP/sim.out" 2>/dev/null && break
-    sleep 0.1
-done
-AIRTABLE_API_URL=$(sed -n 's/^listening on //p' "$PG_TMP/sim.out" | head -1)
-[ -n "$AIRTABLE_API_URL" ] || { cat "$PG_TMP/sim.err" >&2; exit 1; }
-export AIRTABLE_API_URL
+sim_start "$BIN" "$PG_TMP"
 PORT=$(pg_free_port)
 "$BIN/provisiond" serve --config providers.yaml --port "$PORT" >"$PG_TMP/provisiond.out" 2>&1 &
 SERVE_PID=$!

@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/sim.sh
 
 SCHEMATHESIS_VENV=${SCHEMATHESIS_VENV:-/tmp/provisiond-schemathesis-venv}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
@@ -63,16 +64,7 @@ export WEBHOOK_SECRET=whsec_Y29udHJhY3QtY2hlY2std2ViaG9vay1zZWNyZXQ=
 export WEBHOOK_TOKEN=contract-check-shared-token-0123456789
 
 # --rate-limit 0: the simulator never answers 429, so a 503 can only be the service's fault.
-"$BIN/airtable-sim" --port 0 --token "$AIRTABLE_TOKEN" --base "$AIRTABLE_BASE_ID" --table Users \
-    --seed demo/airtable-seed.yaml --rate-limit 0 >"$WORK/sim.out" 2>"$WORK/sim.err" &
-PIDS+=($!)
-AIRTABLE_API_URL=""
-for _ in $(seq 1 100); do
-    AIRTABLE_API_URL=$(sed -n 's/^listening on //p' "$WORK/sim.out" 2>/dev/null | head -1)
-    [ -n "$AIRTABLE_API_URL" ] && break
-    sleep 0.1
-done
-[ -n "$AIRTABLE_API_URL" ] || { echo "airtable-sim did not start" >&2; cat "$WORK/sim.err" >&2; exit 1; }
+sim_start "$BIN" "$WORK" --seed demo/airtable-seed.yaml --rate-limit 0
 
 # The service's config: the default pipeline, with Airtable's budget far above
 # what the fuzzer sends (it is never the bottleneck), no background sync, the

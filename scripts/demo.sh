@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/sim.sh
 
 PORT=${PORT:-8080}
 PIDS=()
@@ -28,16 +29,7 @@ export AIRTABLE_BASE_ID=appSim00000000001
 export WEBHOOK_SECRET=whsec_ZGVtby13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5
 export WEBHOOK_TOKEN=demo-shared-token-0123456789
 mkdir -p "$PG_TMP/logs"
-"$BIN/airtable-sim" --port 0 --token "$AIRTABLE_TOKEN" --base "$AIRTABLE_BASE_ID" --table Users \
-    --seed demo/airtable-seed.yaml >"$PG_TMP/logs/sim.out" 2>"$PG_TMP/logs/sim.err" &
-PIDS+=($!)
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$PG_TMP/logs/sim.out" 2>/dev/null && break
-    sleep 0.1
-done
-AIRTABLE_API_URL=$(sed -n 's/^listening on //p' "$PG_TMP/logs/sim.out" | head -1)
-[ -n "$AIRTABLE_API_URL" ] || { cat "$PG_TMP/logs/sim.err" >&2; exit 1; }
-export AIRTABLE_API_URL
+sim_start "$BIN" "$PG_TMP/logs" --seed demo/airtable-seed.yaml
 
 "$BIN/provisiond" serve --config providers.yaml --port "$PORT" &
 PIDS+=($!)

@@ -9,11 +9,7 @@ import Testing
 /// against real PostgreSQL and airtable-sim.
 @Suite("Acceptance")
 struct AcceptanceTests {
-    static var options: ServiceHarness.Options {
-        var options = ServiceHarness.Options()
-        options.extraYAML = AuthFixtures.authYAML
-        return options
-    }
+    static var options: ServiceHarness.Options { AuthFixtures.options }
 
     @Test("an Airtable-first user logs in without waiting for sync")
     func airtableFirstUserLogsInAtOnce() async throws {

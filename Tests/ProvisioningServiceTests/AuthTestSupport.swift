@@ -24,6 +24,13 @@ enum AuthFixtures {
         """
     }
 
+    /// The harness with the auth settings above.
+    static var options: ServiceHarness.Options {
+        var options = ServiceHarness.Options()
+        options.extraYAML = authYAML
+        return options
+    }
+
     /// Put a user in the simulator ("Airtable") only; returns its record id.
     @discardableResult
     static func airtableUser(_ harness: ServiceHarness, email: String, name: String = "Ada", role: String = "admin") -> String {

@@ -9,11 +9,7 @@ import Testing
 
 @Suite("Login with read-through provisioning")
 struct LoginTests {
-    static var options: ServiceHarness.Options {
-        var options = ServiceHarness.Options()
-        options.extraYAML = AuthFixtures.authYAML
-        return options
-    }
+    static var options: ServiceHarness.Options { AuthFixtures.options }
 
     @Test("an Airtable-only user logs in on the first try and is then in the store")
     func airtableOnlyUserLogsIn() async throws {

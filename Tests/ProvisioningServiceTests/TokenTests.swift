@@ -9,11 +9,7 @@ import Testing
 
 @Suite("Access tokens, JWKS, refresh rotation and me")
 struct TokenTests {
-    static var options: ServiceHarness.Options {
-        var options = ServiceHarness.Options()
-        options.extraYAML = AuthFixtures.authYAML
-        return options
-    }
+    static var options: ServiceHarness.Options { AuthFixtures.options }
 
     static func loggedIn(_ harness: ServiceHarness, _ client: any TestClientProtocol, email: String = "ada@example.com") async throws -> [String: Any] {
         AuthFixtures.airtableUser(harness, email: email)
