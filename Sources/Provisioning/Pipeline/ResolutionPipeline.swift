@@ -18,7 +18,11 @@ public struct ResolutionPipeline: Sendable {
 
     public let store: any IdentityStore
     public let sources: [NamedSource]
-    public let negativeCache: NegativeCache
+    public let negativeCache: ExpiringKeys
+    /// Keys whose source lookup finished in the last few seconds: a caller
+    /// that missed the store just before that lookup wrote the user looks in
+    /// the store again instead of asking the source a second time.
+    private let recentLookups = ExpiringKeys(ttlSeconds: 5)
     private let flights: Singleflight<Resolution>?
     private let logger: Logger
     private let attempts: Counter
@@ -34,7 +38,7 @@ public struct ResolutionPipeline: Sendable {
         self.flights = coalesce ? Singleflight() : nil
         self.store = store
         self.sources = sources
-        self.negativeCache = NegativeCache(ttlSeconds: negativeCacheSeconds)
+        self.negativeCache = ExpiringKeys(ttlSeconds: negativeCacheSeconds)
         self.logger = logger
         self.attempts = Counter(label: "auth_readthrough_attempts", factory: metrics)
         self.successes = Counter(label: "auth_readthrough_success", factory: metrics)
@@ -83,8 +87,9 @@ public struct ResolutionPipeline: Sendable {
         if let recordID { negativeCache.forget("record:\(recordID)") }
     }
 
-    /// `recheck` runs first inside the flight: a caller that missed the store
-    /// just as an earlier flight provisioned the user finds it there.
+    /// `recheck` runs first inside the flight when a lookup of the same key
+    /// just finished: a caller that missed the store as that lookup
+    /// provisioned the user finds it there (one source request per storm).
     private func readThrough(
         key: String, masked: String,
         recheck: @escaping @Sendable () async throws -> StoredUser?,
@@ -97,7 +102,8 @@ public struct ResolutionPipeline: Sendable {
         }
         let started = ContinuousClock.now
         let flight: @Sendable () async throws -> Resolution = { [self] in
-            if let user = try await recheck() { return .found(user, provisioned: true) }
+            if recentLookups.contains(key), let user = try await recheck() { return .found(user, provisioned: true) }
+            defer { recentLookups.remember(key) }
             return try await walkSources(key: key, masked: masked, recheck: recheck, lookup: lookup)
         }
         let resolution: Resolution

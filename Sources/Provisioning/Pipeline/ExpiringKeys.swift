@@ -1,10 +1,12 @@
 import Foundation
 import Synchronization
 
-/// Keys (canonical emails, record ids) that no provider knew, remembered for
-/// `resolution.negative_cache_s` so a flood of unknown emails does not spend
-/// the source's rate budget. Webhook events naming a key forget it.
-public final class NegativeCache: Sendable {
+/// Keys remembered for a while. The pipeline keeps two: the negative cache
+/// (canonical emails and record ids no provider knew, for
+/// `resolution.negative_cache_s`, so a flood of unknown emails does not spend
+/// the source's rate budget; webhook events naming a key forget it), and the
+/// keys of recently finished lookups.
+public final class ExpiringKeys: Sendable {
     private let ttl: TimeInterval
     private let capacity: Int
     private let entries = Mutex<[String: Date]>([:])
