@@ -118,7 +118,8 @@ export AIRTABLE_API_URL
 PORT=$(pg_free_port)
 BASE_URL="http://127.0.0.1:$PORT"
 "$BIN/provisiond" serve --config "$WORK/providers.yaml" --port "$PORT" >"$WORK/provisiond.log" 2>&1 &
-PIDS+=($!)
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
 ready=""
 for _ in $(seq 1 150); do
     if curl -fsS "$BASE_URL/readyz" >/dev/null 2>&1; then ready=1; break; fi
@@ -193,4 +194,24 @@ print("responses by operation:")
 for (path, method), statuses in sorted(counts.items()):
     print(f"  {method:6} {path:28} " + "  ".join(f"{code}x{n}" for code, n in sorted(statuses.items())))
 PY
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+
+# 5. SIGTERM drains in-flight requests: a read-through login held up by a slow
+# "Airtable" (1.5 s) is in flight when the service is told to stop; it must
+# still be answered 200, and the process must then exit 0.
+curl -fsS -X POST "$AIRTABLE_API_URL/v0/$AIRTABLE_BASE_ID/Users" -H "Authorization: Bearer $AIRTABLE_TOKEN" \
+    -H 'Content-Type: application/json' \
+    -d '{"fields": {"Email": "drain@example.com", "Password Hash": "$2b$10$OwX9Ifgd2sFcUxmsLTXFn.oRph9yHb4AX7uJ091loGsiEeDhXTac6"}}' >/dev/null
+curl -fsS -X POST "$AIRTABLE_API_URL/_sim/latency" -H 'Content-Type: application/json' -d '{"fixed_ms": 1500, "jitter_ms": 0}' >/dev/null
+curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE_URL/api/auth/login" -H 'Content-Type: application/json' \
+    -d '{"email": "drain@example.com", "password": "demo-password"}' >"$WORK/drain.code" &
+DRAIN_CURL=$!
+sleep 0.5
+kill -TERM "$SERVE_PID"
+wait "$DRAIN_CURL" || true
+serve_status=0
+wait "$SERVE_PID" || serve_status=$?
+drain_code=$(cat "$WORK/drain.code")
+echo "drain check: in-flight login answered $drain_code; provisiond exited $serve_status after SIGTERM" >&2
+[ "$drain_code" = "200" ] && [ "$serve_status" -eq 0 ] || { echo "drain check failed" >&2; exit 1; }
+exit 0
