@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/sim.sh
+apt_install_if_missing curl curl
 
 SCHEMATHESIS_VENV=${SCHEMATHESIS_VENV:-/tmp/provisiond-schemathesis-venv}
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}

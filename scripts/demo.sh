@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/sim.sh
+apt_install_if_missing curl curl
 
 PORT=${PORT:-8080}
 PIDS=()

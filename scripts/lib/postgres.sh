@@ -3,6 +3,14 @@
 # user on a free port (no fsync, unix socket in a temp dir) and exports
 # DATABASE_URL, PG_ADMIN_URL, PGBIN, PG_PORT. pg_stop: stops and removes it.
 
+# apt_install_if_missing COMMAND PACKAGE: install PACKAGE when COMMAND is absent (as root).
+apt_install_if_missing() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    [ "$(id -u)" -eq 0 ] || { echo "error: $1 is missing; run: sudo apt-get install -y $2" >&2; return 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
+}
+
 pg_find_bin() {
     local dir
     for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
