@@ -17,9 +17,3 @@ enum Bootstrap {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 }
-
-enum FileHandleOutput {
-    static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-}

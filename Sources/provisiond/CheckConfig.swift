@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Provisioning
 import ProvisioningService
 
@@ -31,6 +32,6 @@ func printError(_ line: String) {
 
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        FileHandleOutput.writeStandardError(string)
+        FileHandle.standardError.write(Data(string.utf8))
     }
 }

@@ -31,15 +31,8 @@ struct AcceptanceTests {
         try await ServiceHarness.run(options) { harness, _ in
             AuthFixtures.airtableUser(harness, email: "crowd@example.com")
             harness.sim.resetCounters()
-            let codes = try await withThrowingTaskGroup(of: UInt.self) { group in
-                for index in 0..<30 {
-                    group.addTask {
-                        try await AuthFixtures.loginOverHTTP(
-                            baseURL: harness.baseURL, email: index.isMultiple(of: 2) ? "crowd@example.com" : " CROWD@Example.com ")
-                    }
-                }
-                return try await group.reduce(into: [UInt]()) { $0.append($1) }
-            }
+            let codes = try await AuthFixtures.concurrentLogins(
+                baseURL: harness.baseURL, emails: (0..<30).map { $0.isMultiple(of: 2) ? "crowd@example.com" : " CROWD@Example.com " })
             #expect(codes.allSatisfy { $0 == 200 })
             let rows = try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users WHERE email_canonical = 'crowd@example.com'")
             #expect(rows == 1)

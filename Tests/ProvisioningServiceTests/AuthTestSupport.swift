@@ -67,6 +67,14 @@ enum AuthFixtures {
         return response.status.code
     }
 
+    /// One concurrent login per email over real connections; the status codes.
+    static func concurrentLogins(baseURL: String, emails: [String]) async throws -> [UInt] {
+        try await withThrowingTaskGroup(of: UInt.self) { group in
+            for email in emails { group.addTask { try await loginOverHTTP(baseURL: baseURL, email: email) } }
+            return try await group.reduce(into: [UInt]()) { $0.append($1) }
+        }
+    }
+
     static func object(_ response: TestResponse) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }

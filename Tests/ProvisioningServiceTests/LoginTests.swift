@@ -38,12 +38,8 @@ struct LoginTests {
         try await ServiceHarness.run(options) { harness, _ in
             AuthFixtures.airtableUser(harness, email: "storm@example.com")
             harness.sim.resetCounters()
-            let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
-                for _ in 0..<50 {
-                    group.addTask { try await AuthFixtures.loginOverHTTP(baseURL: harness.baseURL, email: "storm@example.com") }
-                }
-                return try await group.reduce(into: [UInt]()) { $0.append($1) }
-            }
+            let statuses = try await AuthFixtures.concurrentLogins(
+                baseURL: harness.baseURL, emails: Array(repeating: "storm@example.com", count: 50))
             #expect(statuses.count == 50)
             #expect(statuses.allSatisfy { $0 == 200 })
             #expect(harness.sim.counters().total == 1)
