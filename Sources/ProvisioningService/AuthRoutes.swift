@@ -91,7 +91,7 @@ struct AuthRoutes: Sendable {
     // MARK: Me
 
     func me(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await authenticatedUser(request)
+        let user = try await authenticatedUser(request, recentIsEnough: true)
         return try jsonResponse(UserEnvelope(user: UserResponse(user: user)))
     }
 
@@ -101,7 +101,7 @@ struct AuthRoutes: Sendable {
     }
 
     func updateMe(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await authenticatedUser(request)
+        let user = try await authenticatedUser(request, recentIsEnough: false)
         let body: UpdateMeRequest = try await RequestBody.decode(request, context)
         let refused = APIError(.badRequest, "invalid_request", detail: "display_name cannot be stored")
         guard let updated = try await storeCall(orElse: refused, { try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
@@ -110,8 +110,9 @@ struct AuthRoutes: Sendable {
         return try jsonResponse(UserEnvelope(user: UserResponse(user: updated)))
     }
 
-    /// The user of a valid bearer token, resolved as refresh does.
-    private func authenticatedUser(_ request: Request) async throws -> StoredUser {
+    /// The user of a valid bearer token, resolved as refresh does;
+    /// `recentIsEnough`: a user read within `auth.me_cache_ms` will do.
+    private func authenticatedUser(_ request: Request, recentIsEnough: Bool) async throws -> StoredUser {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw Self.invalidToken }
         let claims: AccessTokenClaims
         do {
@@ -120,9 +121,18 @@ struct AuthRoutes: Sendable {
             logger.info("auth.token_rejected", metadata: ["event": "auth.token_rejected", "reason": .string("\(error)")])
             throw Self.invalidToken
         }
-        guard let id = UUID(uuidString: claims.sub.value),
-              let user = try await resolve(orElse: Self.invalidToken, { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }),
-              softDelete.allowsLogin(user) else { throw Self.invalidToken }
+        guard let id = UUID(uuidString: claims.sub.value) else { throw Self.invalidToken }
+        let recent = pipeline.recentUsers
+        if recentIsEnough, let user = recent.user(id: id) {
+            guard softDelete.allowsLogin(user) else { throw Self.invalidToken }
+            return user
+        }
+        let generation = recent.generation
+        guard let user = try await resolve(orElse: Self.invalidToken, { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }) else {
+            throw Self.invalidToken
+        }
+        recent.remember(user, readAt: generation)
+        guard softDelete.allowsLogin(user) else { throw Self.invalidToken }
         return user
     }
 

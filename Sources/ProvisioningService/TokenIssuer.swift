@@ -20,6 +20,7 @@ public struct TokenIssuer: Sendable {
     let kid: String
     let publicKey: Data
     let config: AuthConfig
+    let verified = VerifiedTokens()
 
     /// `config.signingKey` empty: a key is generated (dev only, logged as a warning).
     public init(config: AuthConfig, logger: Logger) async throws {
@@ -58,6 +59,7 @@ public struct TokenIssuer: Sendable {
     /// would fall back to its default key on an unknown kid), signature,
     /// expiry, issuer and audience.
     func verify(_ token: String) async throws(Rejection) -> AccessTokenClaims {
+        if let claims = verified.claims(of: token) { return claims }
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3, let headerData = Base64URL.decode(String(segments[0])),
               let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else { throw .malformed }
@@ -68,6 +70,7 @@ public struct TokenIssuer: Sendable {
         guard claims.iss.value == config.issuer else { throw .wrongIssuer }
         guard claims.aud.value.contains(config.audience) else { throw .wrongAudience }
         guard UUID(uuidString: claims.sub.value) != nil else { throw .badSubject }
+        verified.remember(claims, of: token)
         return claims
     }
 

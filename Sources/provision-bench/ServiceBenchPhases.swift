@@ -313,7 +313,7 @@ struct ServicePhases {
 
     /// Store rows holding `email` (the unique index allows at most one).
     func rowCount(_ service: BenchService, email: String) async throws -> Int {
-        guard let store = service.pipeline.store as? PostgresIdentityStore else { throw BenchError("the store is not PostgreSQL") }
+        guard let store = service.pipeline.providerStore as? PostgresIdentityStore else { throw BenchError("the store is not PostgreSQL") }
         let rows = try await store.client.query(
             "SELECT count(*)::int4 FROM users WHERE email_canonical = \(email)", logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         for try await count in rows.decode(Int32.self) { return Int(count) }

@@ -133,7 +133,7 @@ import ProvisioningPostgres
 extension ServiceHarness {
     /// Remove a user row behind the service's back (a user missing from the store).
     func deleteRow(id: UUID) async throws {
-        let store = try #require(pipeline.store as? PostgresIdentityStore)
+        let store = try #require(pipeline.providerStore as? PostgresIdentityStore)
         _ = try await store.client.query("DELETE FROM users WHERE id = \(id)", logger: TestDatabase.logger)
     }
 }

@@ -41,7 +41,7 @@ enum SyncFixtures {
     }
 
     static func client(_ harness: ServiceHarness) throws -> PostgresClient {
-        try #require(harness.pipeline.store as? PostgresIdentityStore).client
+        try #require(harness.pipeline.providerStore as? PostgresIdentityStore).client
     }
 
     static func count(_ harness: ServiceHarness, _ query: PostgresQuery) async throws -> Int {

@@ -216,6 +216,7 @@ public struct ConfigLoader: Sendable {
         config.maxFailedLoginsPerEmail = section.int("max_failed_logins_per_email", default: config.maxFailedLoginsPerEmail, range: 1...Int.max)
         config.maxFailedLoginsPerAddress = section.int("max_failed_logins_per_address", default: config.maxFailedLoginsPerAddress, range: 1...Int.max)
         config.failedLoginWindowSeconds = section.int("failed_login_window_s", default: config.failedLoginWindowSeconds, range: 1...Int.max)
+        config.meCacheMilliseconds = section.int("me_cache_ms", default: config.meCacheMilliseconds, range: 0...60_000)
         config.trustedProxies = section.stringList("trusted_proxies") ?? []
         section.rejectUnknownKeys()
         return config

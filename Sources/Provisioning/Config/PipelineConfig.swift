@@ -48,6 +48,9 @@ public struct AuthConfig: Sendable, Equatable {
     public var maxFailedLoginsPerEmail: Int = 5
     public var maxFailedLoginsPerAddress: Int = 20
     public var failedLoginWindowSeconds: Int = 300
+    /// How long `GET /api/auth/me` may answer from a user this process read
+    /// by id (its own writes void it at once); 0 reads the store every time.
+    public var meCacheMilliseconds: Int = 1000
     /// Proxies whose `X-Forwarded-For` is believed (exact IP addresses).
     public var trustedProxies: [String] = []
 }

@@ -8,6 +8,9 @@ public struct BuiltPipeline: Sendable {
     public var store: any IdentityStore
     public var refreshTokens: any RefreshTokenRepository
     public var webhookLedger: any WebhookLedger
+    /// Users lately read by id for `GET /api/auth/me`; `store` and
+    /// `webhookLedger` void it on every write.
+    public var recentUsers: RecentUsers
     /// The store's sync cursors and lease; nil when its kind cannot sync.
     public var syncState: (any SyncStateStore)?
     public var pipeline: ResolutionPipeline
@@ -18,6 +21,12 @@ public struct BuiltPipeline: Sendable {
     /// Long-running parts of providers (connection pools): run these for the
     /// life of the pipeline.
     public var runners: [@Sendable () async throws -> Void]
+
+    /// The store as its provider built it, without the write observer (for
+    /// tools that need the concrete type).
+    public var providerStore: any IdentityStore {
+        (store as? WriteObservingStore)?.base ?? store
+    }
 }
 
 public enum PipelineBuildError: Error, CustomStringConvertible {
@@ -49,13 +58,16 @@ extension PipelineConfig {
             if let run = instance.run { runners.append(run) }
         }
         let storeName = resolution.order.first ?? "?"
-        guard let store = instances[storeName]?.store else { throw PipelineBuildError.missingRole(provider: storeName, role: "store") }
+        guard let builtStore = instances[storeName]?.store else { throw PipelineBuildError.missingRole(provider: storeName, role: "store") }
         guard let refreshTokens = instances[storeName]?.refreshTokens else {
             throw PipelineBuildError.missingRole(provider: storeName, role: "refresh-token repository")
         }
-        guard let webhookLedger = instances[storeName]?.webhookLedger else {
+        guard let builtLedger = instances[storeName]?.webhookLedger else {
             throw PipelineBuildError.missingRole(provider: storeName, role: "webhook ledger")
         }
+        let recentUsers = RecentUsers(ttl: .milliseconds(auth.meCacheMilliseconds))
+        let store = WriteObservingStore(builtStore) { recentUsers.invalidate() }
+        let webhookLedger = WriteObservingLedger(builtLedger) { recentUsers.invalidate() }
         var sources: [ResolutionPipeline.NamedSource] = []
         for name in resolution.order.dropFirst() {
             guard let source = instances[name]?.source else { throw PipelineBuildError.missingRole(provider: name, role: "source") }
@@ -69,7 +81,7 @@ extension PipelineConfig {
             store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger,
             metrics: metrics, coalesce: resolution.coalesce)
         return BuiltPipeline(
-            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger,
+            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
             syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources,
             signatureVerifiers: verifiers, metrics: metrics, runners: runners)
     }
