@@ -40,18 +40,21 @@ public struct PostgresIdentityStore: IdentityStore {
 
     public func upsert(_ record: SourceRecord) async throws -> UpsertResult {
         try await withConnection { connection in
-            try await upsert(record, on: connection, inTransaction: false)
+            try await upsert(record, on: connection, uniqueViolations: .retry)
         }
     }
 
-    /// The upsert on a given connection; `inTransaction` wraps each attempt in
-    /// a savepoint so a unique violation retried does not abort the caller's
+    /// The upsert on a given connection, maybe inside the caller's
     /// transaction (the webhook commits its event row with this write).
-    public func upsert(_ record: SourceRecord, on connection: PostgresConnection, inTransaction: Bool) async throws -> UpsertResult {
-        let writer = UpsertWriter(store: self, connection: connection, inTransaction: inTransaction)
+    public func upsert(
+        _ record: SourceRecord, on connection: PostgresConnection, uniqueViolations: UniqueViolationHandling
+    ) async throws -> UpsertResult {
+        let writer = UpsertWriter(store: self, connection: connection, uniqueViolations: uniqueViolations)
         do {
             return try await writer.upsert(record)
         } catch let error as StoreError {
+            throw error
+        } catch let error as UniqueViolationAbortedTransaction {
             throw error
         } catch {
             throw Self.storeError(error)

@@ -4,8 +4,12 @@ import PostgresNIO
 import Provisioning
 
 /// Webhook idempotency in `webhook_events`: the event row and the user write
-/// commit in one transaction. A concurrent delivery of the same id waits on
-/// the first one's uncommitted row, then reads its outcome: one effect.
+/// commit in one transaction. The effect runs first and the event row is
+/// written after it, with its outcome, by `INSERT ... ON CONFLICT DO
+/// NOTHING`: a delivery whose id is already recorded (or being recorded by a
+/// concurrent transaction, which the insert waits for) rolls its effect back
+/// and answers the first outcome. One effect, and on the common path four
+/// statements: BEGIN, the upsert, the event row, COMMIT.
 public struct PostgresWebhookLedger: WebhookLedger {
     let store: PostgresIdentityStore
     let logger: Logger
@@ -24,23 +28,48 @@ public struct PostgresWebhookLedger: WebhookLedger {
         return try await StoreDeadline.run(seconds: store.deadlineSeconds) { try await ledger.applyNow(delivery, effect: effect) }
     }
 
+    /// The id is already recorded: the transaction is rolled back.
+    private struct AlreadyRecorded: Error {}
+
     private func applyNow(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
         do {
+            do {
+                return try await transaction(delivery, effect, uniqueViolations: .abortTransaction)
+            } catch is UniqueViolationAbortedTransaction {
+                // A concurrent writer took the email or record id: again, with savepoints.
+                return try await transaction(delivery, effect, uniqueViolations: .retryBehindSavepoint)
+            }
+        } catch is AlreadyRecorded {
+            return try await earlier(delivery)
+        } catch let error as StoreError {
+            // The effect was refused: if the id was recorded meanwhile, that decides (a replay or 409).
+            if case .unavailable = error { throw error }
+            if let earlier = try await earlierIfRecorded(delivery) { return earlier }
+            throw error
+        }
+    }
+
+    private func transaction(
+        _ delivery: WebhookDelivery, _ effect: WebhookEffect, uniqueViolations: UniqueViolationHandling
+    ) async throws -> LedgerResult {
+        do {
             return try await store.client.withTransaction(logger: logger) { connection in
-                let claimed = try await connection.query("""
-                    INSERT INTO webhook_events (event_id, body_sha256, outcome) VALUES (\(delivery.eventID), \(delivery.bodySHA256), 'pending')
+                let outcome = try await perform(effect, on: connection, uniqueViolations: uniqueViolations)
+                let recorded = try await connection.query("""
+                    INSERT INTO webhook_events (event_id, body_sha256, outcome, user_id)
+                    VALUES (\(delivery.eventID), \(delivery.bodySHA256), \(outcome.outcome), \(outcome.userID))
                     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                     """, logger: logger).collect()
-                guard !claimed.isEmpty else { return try await earlier(delivery, on: connection) }
-                let outcome = try await perform(effect, on: connection)
-                _ = try await connection.query("""
-                    UPDATE webhook_events SET outcome = \(outcome.outcome), user_id = \(outcome.userID) WHERE event_id = \(delivery.eventID)
-                    """, logger: logger)
+                guard !recorded.isEmpty else { throw AlreadyRecorded() }
                 return .processed(outcome)
             }
         } catch let error as PostgresTransactionError {
-            if let storeError = error.closureError as? StoreError { throw storeError }
-            throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+            switch error.closureError {
+            case let known as AlreadyRecorded: throw known
+            case let known as UniqueViolationAbortedTransaction: throw known
+            case let known as StoreError: throw known
+            default: throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+            }
         } catch let error as StoreError {
             throw error
         } catch {
@@ -48,21 +77,35 @@ public struct PostgresWebhookLedger: WebhookLedger {
         }
     }
 
-    private func earlier(_ delivery: WebhookDelivery, on connection: PostgresConnection) async throws -> LedgerResult {
-        let rows = try await connection.query(
-            "SELECT body_sha256, outcome, user_id FROM webhook_events WHERE event_id = \(delivery.eventID)", logger: logger)
-        for try await (hash, outcome, userID) in rows.decode((String, String, UUID?).self) {
-            guard hash == delivery.bodySHA256 else { return .conflict }
-            return .replayed(WebhookOutcome(outcome: outcome, userID: userID))
+    private func earlier(_ delivery: WebhookDelivery) async throws -> LedgerResult {
+        guard let result = try await earlierIfRecorded(delivery) else {
+            // Recorded when our insert ran, pruned before this read: rare; the sender retries.
+            throw StoreError.unavailable("event row vanished; retry")
         }
-        // The first delivery rolled back between our insert and this read: nothing recorded.
-        throw StoreError.unavailable("event row vanished; retry")
+        return result
     }
 
-    private func perform(_ effect: WebhookEffect, on connection: PostgresConnection) async throws -> WebhookOutcome {
+    /// The first delivery's answer, if the id is recorded.
+    private func earlierIfRecorded(_ delivery: WebhookDelivery) async throws -> LedgerResult? {
+        do {
+            let rows = try await store.client.query(
+                "SELECT body_sha256, outcome, user_id FROM webhook_events WHERE event_id = \(delivery.eventID)", logger: logger)
+            for try await (hash, outcome, userID) in rows.decode((String, String, UUID?).self) {
+                guard hash == delivery.bodySHA256 else { return .conflict }
+                return .replayed(WebhookOutcome(outcome: outcome, userID: userID))
+            }
+            return nil
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
+        }
+    }
+
+    private func perform(
+        _ effect: WebhookEffect, on connection: PostgresConnection, uniqueViolations: UniqueViolationHandling
+    ) async throws -> WebhookOutcome {
         switch effect {
         case .upsert(let record):
-            let result = try await store.upsert(record, on: connection, inTransaction: true)
+            let result = try await store.upsert(record, on: connection, uniqueViolations: uniqueViolations)
             return WebhookOutcome(outcome: result.outcome.rawValue, userID: result.user.id)
         case .delete(let recordID):
             let result = try await store.delete(recordID: recordID, on: connection)

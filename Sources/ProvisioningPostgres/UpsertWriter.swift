@@ -3,13 +3,33 @@ import Logging
 import PostgresNIO
 import Provisioning
 
+/// What an upsert does with a unique violation (a concurrent writer took
+/// the email or the record id first).
+public enum UniqueViolationHandling: Sendable {
+    /// Not in a transaction: retry the next statement.
+    case retry
+    /// In the caller's transaction: each statement runs behind a savepoint,
+    /// rolled back to on a violation, then retried (two more statements each).
+    case retryBehindSavepoint
+    /// In the caller's transaction, without savepoints: a violation throws
+    /// `UniqueViolationAbortedTransaction` and the caller redoes its
+    /// transaction with `retryBehindSavepoint`. For the common case that
+    /// meets no violation at all.
+    case abortTransaction
+}
+
+/// The caller's transaction is aborted by a unique violation: roll it back
+/// and run it again with `.retryBehindSavepoint`.
+public struct UniqueViolationAbortedTransaction: Error {}
+
 /// One upsert of a source record, with its retry loop: match by record id,
 /// then by canonical email (linking), never surfacing a unique violation.
 struct UpsertWriter {
     let store: PostgresIdentityStore
     let connection: PostgresConnection
-    let inTransaction: Bool
+    let uniqueViolations: UniqueViolationHandling
     static let maxAttempts = 8
+    private var savepoints: Bool { uniqueViolations == .retryBehindSavepoint }
 
     private enum Attempt {
         case done(UpsertResult)
@@ -119,7 +139,7 @@ struct UpsertWriter {
     /// Run one statement; a unique violation is a value, rolled back to a
     /// savepoint when inside the caller's transaction.
     private func run(_ sql: String, _ bindings: PostgresBindings) async throws -> StatementResult {
-        if inTransaction { _ = try await connection.query("SAVEPOINT provisiond_upsert", logger: store.logger) }
+        if savepoints { _ = try await connection.query("SAVEPOINT provisiond_upsert", logger: store.logger) }
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
             var result = StatementResult.noRow
@@ -127,10 +147,11 @@ struct UpsertWriter {
                 let (inserted, changed) = try row.makeRandomAccess().decodeFlags()
                 result = .row(try UserRow.decode(row), inserted: inserted, changed: changed)
             }
-            if inTransaction { _ = try await connection.query("RELEASE SAVEPOINT provisiond_upsert", logger: store.logger) }
+            if savepoints { _ = try await connection.query("RELEASE SAVEPOINT provisiond_upsert", logger: store.logger) }
             return result
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            if inTransaction { _ = try await connection.query("ROLLBACK TO SAVEPOINT provisiond_upsert", logger: store.logger) }
+            if uniqueViolations == .abortTransaction { throw UniqueViolationAbortedTransaction() }
+            if savepoints { _ = try await connection.query("ROLLBACK TO SAVEPOINT provisiond_upsert", logger: store.logger) }
             return .uniqueViolation(constraint: error.serverInfo?[.constraintName] ?? "")
         }
     }

@@ -102,7 +102,7 @@ struct ConcurrencyTests {
                     try await store.client.withTransaction(logger: TestDatabase.logger) { connection in
                         let result = try await store.upsert(
                             Self.record(index.isMultiple(of: 2) ? "tx@example.com" : "TX@example.com", id: index % 4 == 0 ? nil : "recTx0000000001"),
-                            on: connection, inTransaction: true)
+                            on: connection, uniqueViolations: .retryBehindSavepoint)
                         _ = try await connection.query("INSERT INTO webhook_events (event_id, body_sha256, outcome) VALUES (\("evt\(index)"), 'x', \(result.outcome.rawValue))", logger: TestDatabase.logger)
                         return result
                     }

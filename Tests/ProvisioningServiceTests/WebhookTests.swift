@@ -120,6 +120,42 @@ struct WebhookTests {
         }
     }
 
+    @Test("a created event whose email a store user has links that user (the retry behind savepoints)")
+    func createLinksStoreUser() async throws {
+        try await ServiceHarness.run { harness, client in
+            let stored = try await AuthFixtures.storeUser(harness, email: "link@example.com")
+            let created = try await Webhook.event(
+                client, id: "evt_link", recordID: "recLink00000000001", fields: Webhook.fields(email: "Link@Example.com", name: "Linked"))
+            #expect(created.status == .ok, "\(created.text)")
+            #expect(created.outcome == "linked")
+            #expect(created.userID == stored.id)
+            #expect(try await harness.pipeline.store.user(recordID: "recLink00000000001")?.id == stored.id)
+            #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users") == 1)
+            let recorded = try await Webhook.count(
+                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'evt_link' AND outcome = 'linked'")
+            #expect(recorded == 1)
+        }
+    }
+
+    @Test("another body under a recorded id is a conflict even when the store would refuse its effect")
+    func conflictBeforeRefusal() async throws {
+        try await ServiceHarness.run { harness, client in
+            let other = try await Webhook.event(
+                client, id: "evt_other", recordID: "recOther000000001", fields: Webhook.fields(email: "other@example.com"))
+            #expect(other.outcome == "inserted")
+            let first = try await Webhook.event(
+                client, id: "evt_same", recordID: "recSame0000000001", fields: Webhook.fields(email: "same@example.com"))
+            #expect(first.outcome == "inserted")
+            // Same id, another body: its effect (another record taking other@) alone would be 422.
+            let refused = Webhook.body(id: "evt_same", recordID: "recThird000000001", fields: Webhook.fields(email: "other@example.com"))
+            let reply = try await Webhook.sendSigned(client, id: "evt_same", body: refused)
+            #expect(reply.status == .conflict, "\(reply.text)")
+            #expect(try await harness.pipeline.store.user(recordID: "recThird000000001") == nil)
+            let fresh = Webhook.body(id: "evt_fresh", recordID: "recThird000000001", fields: Webhook.fields(email: "other@example.com"))
+            #expect(try await Webhook.sendSigned(client, id: "evt_fresh", body: fresh).status == .unprocessableContent)
+        }
+    }
+
     @Test("100 concurrent deliveries of one event: one effect, every delivery 200")
     func concurrentDeliveries() async throws {
         try await ServiceHarness.run { harness, _ in
