@@ -32,29 +32,19 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: Any] = [
-            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
-            "level": event.level.rawValue,
-            "logger": label,
-        ]
+        var object: Logger.Metadata = [:]
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         for (key, value) in merged where !Self.secretKeys.contains(key.lowercased()) {
-            object[key] = Self.json(value)
+            object[key] = value
         }
-        if object["event"] == nil { object["event"] = "message" }
+        object["ts"] = .string(JSONLine.timestamp())
+        object["level"] = .string(event.level.rawValue)
+        object["logger"] = .string(label)
+        let eventName = object["event"].map(\.description) ?? "message"
+        object["event"] = .string(eventName)
         let message = event.message.description
-        if message != object["event"] as? String { object["message"] = message }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        write(String(decoding: data, as: UTF8.self))
-    }
-
-    static func json(_ value: Logger.Metadata.Value) -> Any {
-        switch value {
-        case .string(let text): text
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let values): values.map(json)
-        case .dictionary(let values): values.mapValues(json)
-        }
+        if message != eventName { object["message"] = .string(message) }
+        write(JSONLine.encode(object))
     }
 }

@@ -37,7 +37,7 @@ public struct TokenIssuer: Sendable {
             privateKey = key
         }
         self.publicKey = privateKey.publicKey.rawRepresentation
-        self.kid = SHA256.hash(data: publicKey).prefix(8).map { String(format: "%02x", $0) }.joined()
+        self.kid = Hex.encode(SHA256.hash(data: publicKey).prefix(8))
         self.config = config
         self.keys = JWTKeyCollection()
         await keys.add(eddsa: EdDSA.PrivateKey(backing: privateKey), kid: JWKIdentifier(string: kid))

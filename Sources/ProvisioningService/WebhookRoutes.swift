@@ -134,7 +134,7 @@ struct WebhookRoutes: Sendable {
             throw WebhookRejection.unprocessable(error.detail)
         }
 
-        let delivery = WebhookDelivery(eventID: eventID, bodySHA256: SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
+        let delivery = WebhookDelivery(eventID: eventID, bodySHA256: Hex.encode(SHA256.hash(data: body)))
         let result: LedgerResult
         do {
             result = try await ledger.apply(delivery, effect: effect)
