@@ -8,8 +8,10 @@ import Provisioning
 /// written after it, with its outcome, by `INSERT ... ON CONFLICT DO
 /// NOTHING`: a delivery whose id is already recorded (or being recorded by a
 /// concurrent transaction, which the insert waits for) rolls its effect back
-/// and answers the first outcome. One effect, and on the common path four
-/// statements: BEGIN, the upsert, the event row, COMMIT.
+/// and answers the first outcome. One effect. The common case, an upsert of
+/// a record with an id and an email, is one autocommit statement
+/// (`UpsertStatements.byRecordIDRecordingEvent`); everything else is four:
+/// BEGIN, the effect, the event row, COMMIT.
 public struct PostgresWebhookLedger: WebhookLedger {
     let store: PostgresIdentityStore
     let logger: Logger
@@ -33,6 +35,10 @@ public struct PostgresWebhookLedger: WebhookLedger {
 
     private func applyNow(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
         do {
+            if case .upsert(let record) = effect, record.recordID != nil, record.email != nil,
+               let result = try await upsertRecordingEvent(record, delivery) {
+                return result
+            }
             do {
                 return try await transaction(delivery, effect, uniqueViolations: .abortTransaction)
             } catch is UniqueViolationAbortedTransaction {
@@ -46,6 +52,34 @@ public struct PostgresWebhookLedger: WebhookLedger {
             if case .unavailable = error { throw error }
             if let earlier = try await earlierIfRecorded(delivery) { return earlier }
             throw error
+        }
+    }
+
+    /// The upsert and the event row in one statement; nil when the record
+    /// needs more than the record-id upsert (a stale record, an email held by
+    /// another row): the transaction then decides.
+    private func upsertRecordingEvent(_ record: SourceRecord, _ delivery: WebhookDelivery) async throws -> LedgerResult? {
+        var bindings = UpsertWriter.bindings(record, canonical: try UpsertWriter.canonicalEmail(record))
+        bindings.append(delivery.eventID)
+        bindings.append(delivery.bodySHA256)
+        do {
+            let rows = try await store.client.query(
+                PostgresQuery(unsafeSQL: store.statements.byRecordIDRecordingEvent, binds: bindings), logger: logger)
+            for try await row in rows {
+                let (inserted, changed) = try row.makeRandomAccess().decodeFlags()
+                let user = try UserRow.decode(row)
+                if !inserted { UpsertWriter.logConflict(path: "record_id_conflict_update", record: record, logger: store.logger) }
+                let outcome: UpsertOutcome = inserted ? .inserted : changed ? .updated : .unchanged
+                return .processed(WebhookOutcome(outcome: outcome.rawValue, userID: user.id))
+            }
+            return nil
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            if error.serverInfo?[.constraintName] == "webhook_events_pkey" { return try await earlier(delivery) }
+            return nil
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
         }
     }
 

@@ -9,6 +9,11 @@ struct UpsertStatements: Sendable {
     let byEmail: String
     /// Merge into the row holding the record id; for records without an email.
     let updateByRecordID: String
+    /// `byRecordID` and a webhook's event row as one autocommit statement
+    /// ($11 event id, $12 body digest): the event row is written only with
+    /// the upsert's row, and an event id already recorded fails the whole
+    /// statement (`webhook_events_pkey`), undoing the upsert with it.
+    let byRecordIDRecordingEvent: String
 
     static let insertColumns = "id, email, email_canonical, display_name, role, password_hash, attributes, airtable_record_id, source_snapshot, source_modified_at"
     static let insertValues = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10"
@@ -30,6 +35,15 @@ struct UpsertStatements: Sendable {
                    OR u.airtable_record_id = excluded.airtable_record_id)
               AND \(MergeSQL.freshnessGuard)
             \(Self.returning)
+            """
+        byRecordIDRecordingEvent = """
+            WITH up AS (\(byRecordID)),
+            event AS (
+                INSERT INTO webhook_events (event_id, body_sha256, outcome, user_id)
+                SELECT $11::text, $12::text,
+                       CASE WHEN up.inserted THEN 'inserted' WHEN up.changed THEN 'updated' ELSE 'unchanged' END, up.id
+                FROM up)
+            SELECT * FROM up
             """
         updateByRecordID = """
             UPDATE users AS u SET

@@ -36,13 +36,14 @@ struct UpsertWriter {
         case retry(path: String)
     }
 
+    /// The record's canonical email; an invalid one is a `StoreError`.
+    static func canonicalEmail(_ record: SourceRecord) throws -> String? {
+        guard let email = record.email else { return nil }
+        do { return try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+    }
+
     func upsert(_ record: SourceRecord) async throws -> UpsertResult {
-        let canonical: String?
-        if let email = record.email {
-            do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
-        } else {
-            canonical = nil
-        }
+        let canonical = try Self.canonicalEmail(record)
         let bindings = Self.bindings(record, canonical: canonical)
         for _ in 1...Self.maxAttempts {
             let attempt: Attempt
@@ -157,7 +158,11 @@ struct UpsertWriter {
     }
 
     private func logConflict(path: String, record: SourceRecord) {
-        store.logger.info("upsert.conflict", metadata: [
+        Self.logConflict(path: path, record: record, logger: store.logger)
+    }
+
+    static func logConflict(path: String, record: SourceRecord, logger: Logger) {
+        logger.info("upsert.conflict", metadata: [
             "event": "upsert.conflict", "path": .string(path),
             "record_id": .string(record.recordID ?? ""),
             "email": .string(record.email.map(EmailMask.mask) ?? ""),

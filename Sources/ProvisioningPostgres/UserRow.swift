@@ -37,7 +37,6 @@ enum UserRow {
     }
 
     static func jsonText(_ values: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONText.object(values)
     }
 }

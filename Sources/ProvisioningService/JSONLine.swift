@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import Provisioning
 
-/// One log line as JSON text: keys sorted, strings escaped per RFC 8259, `/`
-/// and non-ASCII written as they are (as JSONSerialization did with
-/// `.withoutEscapingSlashes`, at a fraction of its cost per line).
+/// One log line as JSON text, keys sorted, strings as `JSONText` writes them
+/// (what JSONSerialization wrote with `.withoutEscapingSlashes`, at a
+/// fraction of its cost per line).
 enum JSONLine {
     static func encode(_ object: [String: Logger.Metadata.Value]) -> String {
         var out = ""
@@ -38,25 +39,8 @@ enum JSONLine {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef")
-
-    static func append(string: String, to out: inout String) {
-        out.append("\"")
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case _ where scalar.value < 0x20:
-                out.append("\\u00")
-                out.append(hexDigits[Int(scalar.value >> 4)])
-                out.append(hexDigits[Int(scalar.value & 0x0f)])
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out.append("\"")
+    private static func append(string: String, to out: inout String) {
+        JSONText.append(string: string, to: &out)
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-26T05:17:12.123Z`.

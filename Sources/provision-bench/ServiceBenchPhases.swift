@@ -272,14 +272,11 @@ struct ServicePhases {
         let id = "evt_\(runID)_\(task)_\(count)"
         let now = Date()
         let time = now.formatted(Date.ISO8601FormatStyle())
-        let event: [String: Any] = [
-            "id": id, "type": "user.created", "occurred_at": time,
-            "record": [
-                "id": "recWh\(runID)\(task)x\(count)", "modified_at": time,
-                "fields": ["Email": "hook-\(runID)-\(task)-\(count)@bench.example", "Name": "Hook \(count)", "Role": "viewer"],
-            ] as [String: Any],
-        ]
-        guard let body = try? JSONSerialization.data(withJSONObject: event) else { return false }
+        // Built as text: the load generator shares the cores with the service.
+        let body = Data("""
+            {"id":"\(id)","type":"user.created","occurred_at":"\(time)","record":{"id":"recWh\(runID)\(task)x\(count)",\
+            "modified_at":"\(time)","fields":{"Email":"hook-\(runID)-\(task)-\(count)@bench.example","Name":"Hook \(count)","Role":"viewer"}}}
+            """.utf8)
         let timestamp = Int(now.timeIntervalSince1970)
         guard let signature = try? HMACSignatureScheme.sign(id: id, timestamp: timestamp, body: Array(body), secret: BenchService.webhookSecret) else {
             return false
@@ -288,7 +285,7 @@ struct ServicePhases {
             .POST, "/api/sync/users/inbound",
             headers: [("webhook-id", id), ("webhook-timestamp", String(timestamp)), ("webhook-signature", signature)],
             body: Array(body))
-        return reply.status == 200 && reply.json?["status"] as? String == "processed"
+        return reply.status == 200 && String(buffer: reply.body).contains(#""status":"processed""#)
     }
 
     // MARK: Helpers

@@ -94,8 +94,10 @@ struct WebhookTests {
             #expect(harness.counter("webhook_user_events_processed") == 1)
             #expect(harness.counter("webhook_user_events_replayed") == 1)
 
+            // Newer, so its effect would apply if it were not undone.
             let changed = Webhook.body(
-                id: "evt_replay", recordID: "recRe000000000001", fields: Webhook.fields(email: "re@example.com", name: "Changed"))
+                id: "evt_replay", recordID: "recRe000000000001", fields: Webhook.fields(email: "re@example.com", name: "Changed"),
+                occurredAt: "2026-11-26T11:00:00Z")
             let conflict = try await Webhook.sendSigned(client, id: "evt_replay", body: changed)
             #expect(conflict.status == .conflict)
             #expect(conflict.json["error"] as? String == "event_id_conflict")
