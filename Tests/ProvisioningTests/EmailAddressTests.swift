@@ -9,6 +9,7 @@ struct EmailAddressTests {
         ("\n\tAda.Lovelace@EXAMPLE.org\r\n", "ada.lovelace@example.org"),
         ("ÅSA@Exämple.com", "åsa@exämple.com"),
         ("already@lower.case", "already@lower.case"),
+        ("\u{00A0}Ada@Example.com\u{2003}", "ada@example.com"),
     ])
     func canonical(input: String, expected: String) throws {
         let address = try EmailAddress(input)
@@ -37,6 +38,10 @@ struct EmailAddressTests {
         ("ada@example-.com", .invalidDomain),
         ("ada lovelace@example.com", .containsWhiteSpace),
         ("ada@exam\tple.com", .containsWhiteSpace),
+        ("ada\u{0}@example.com", .containsWhiteSpace),
+        ("ada\u{7f}@example.com", .containsWhiteSpace),
+        ("ada\u{00A0}x@example.com", .containsWhiteSpace),
+        ("ada\u{85}x@example.com", .containsWhiteSpace),
         (String(repeating: "a", count: 250) + "@x.io", .tooLong),
     ])
     func invalid(input: String, reason: EmailAddress.Invalid) {

@@ -31,12 +31,10 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init(_ input: String) throws(Invalid) {
-        let trimmed = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = Self.trimmed(input)
         guard !trimmed.isEmpty else { throw .empty }
         guard trimmed.utf8.count <= 254 else { throw .tooLong }
-        guard !trimmed.unicodeScalars.contains(where: { CharacterSet.whitespacesAndNewlines.contains($0) || $0.properties.generalCategory == .control }) else {
-            throw .containsWhiteSpace
-        }
+        guard !trimmed.unicodeScalars.contains(where: Self.isWhiteSpaceOrControl) else { throw .containsWhiteSpace }
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw .missingAt }
         guard !parts[0].isEmpty else { throw .emptyLocalPart }
@@ -46,6 +44,21 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         }
         self.raw = trimmed
         self.canonical = trimmed.lowercased()
+    }
+
+    /// Foundation's trimming only when an end is not plain ASCII: most
+    /// addresses need none, and this runs on every login and event.
+    private static func trimmed(_ input: String) -> String {
+        guard let first = input.unicodeScalars.first, let last = input.unicodeScalars.last,
+              first.isASCII, last.isASCII, !isWhiteSpaceOrControl(first), !isWhiteSpaceOrControl(last) else {
+            return input.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return input
+    }
+
+    private static func isWhiteSpaceOrControl(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value <= 0x20 || scalar.value == 0x7f }
+        return CharacterSet.whitespacesAndNewlines.contains(scalar) || scalar.properties.generalCategory == .control
     }
 
     /// The canonical form of `input`, or nil when it is not an address.
