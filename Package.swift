@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "ProvisioningPostgres", dependencies: [
             "Provisioning",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "ProvisioningAirtable", dependencies: [
             "Provisioning",

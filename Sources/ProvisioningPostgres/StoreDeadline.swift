@@ -1,3 +1,4 @@
+import NIOPosix
 import Provisioning
 import Synchronization
 
@@ -25,8 +26,8 @@ enum StoreDeadline {
         let race = Race<T>()
         return try await withCheckedThrowingContinuation { continuation in
             race.pending.withLock { $0 = continuation }
-            let timer = Task {
-                guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
+            // An event-loop timer: cheaper than a second task sleeping.
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
                 race.finish(.failure(StoreError.unavailable("no answer from the store within \(seconds) s")))
             }
             Task {
