@@ -184,7 +184,7 @@ public final class AirtableClient: IdentitySource {
         // keep half the budget (at most 100 ms) for the request itself, so a
         // late slot does not become a timeout that counts against the circuit.
         let reserve = min(timeout / 2, .milliseconds(100))
-        guard await budget.bucket.acquire(priority: priority, deadline: deadline - reserve) else {
+        guard let slot = await budget.bucket.acquire(priority: priority, deadline: deadline - reserve) else {
             budget.breaker.releaseProbe()
             count("budget_exhausted")
             return .unreachable("rate budget exhausted")
@@ -194,6 +194,7 @@ public final class AirtableClient: IdentitySource {
         request.headers.add(name: "Accept", value: "application/json")
         let remaining = deadline - ContinuousClock.now
         let response = await execute(request, timeout: remaining)
+        budget.bucket.release(slot)
         switch response {
         case .ok, .notFound: budget.breaker.recordSuccess()
         case .rateLimited: budget.breaker.recordRateLimited()

@@ -1,61 +1,117 @@
 import Synchronization
 
 /// Requests-per-second budget of one Airtable base, shared by every user of
-/// the base. A sliding one-second window, as Airtable (and airtable-sim)
-/// count: at most `requestsPerSecond` requests start in any second, so a
-/// burst never earns a 429 (which would close the base for 30 s). Callers
-/// reserve the next free slot and wait for it; read-through reserves ahead of
-/// background work, which only takes a slot that leaves one spare in the window.
+/// the base. A sliding window, as Airtable (and airtable-sim) count: at most
+/// `requestsPerSecond` requests in any second, so a burst never earns a 429
+/// (which would close the base for 30 s). A request occupies its slot from
+/// the grant until a window after it ends (`release`): Airtable counts it at
+/// some moment in between that the client cannot see (a request granted
+/// while the process is busy may leave late), and it cannot arrive after it
+/// ended. Read-through reserves the next free slot ahead of background work,
+/// which only takes a slot that leaves one spare in the window.
 public final class TokenBucket: Sendable {
     public enum Priority: Sendable { case interactive, background }
+
+    /// A granted request's place in the window; hand it back to `release`.
+    public struct Slot: Sendable {
+        let id: UInt64
+    }
 
     /// Slightly over a second, so that clocks rounding at either end never
     /// put `limit + 1` requests in one of the server's windows.
     static let window: Duration = .milliseconds(1010)
+    /// A slot never released (a caller that vanished) is freed after this.
+    static let abandonedAfter: Duration = .seconds(60)
+
+    private struct Grant {
+        var id: UInt64
+        /// The grant (or reserved) time; once released, the end of the request.
+        var at: ContinuousClock.Instant
+        var released: Bool
+    }
+
+    private struct State {
+        var nextID: UInt64 = 0
+        var grants: [Grant] = []
+    }
+
+    private enum Decision {
+        case granted(UInt64)
+        case wait(UInt64?, Duration)
+        case refused
+    }
 
     private let limit: Int
-    /// Start times of the requests in the current window, and reservations
-    /// ahead of now; ascending.
-    private let grants = Mutex<[ContinuousClock.Instant]>([])
+    private let state = Mutex(State())
 
     public init(requestsPerSecond: Int) {
         limit = max(requestsPerSecond, 1)
     }
 
-    /// Wait for a slot; false (and no slot taken) when it would come after `deadline`.
-    public func acquire(priority: Priority, deadline: ContinuousClock.Instant) async -> Bool {
+    /// Wait for a slot; nil (and no slot taken) when it would come after `deadline`.
+    public func acquire(priority: Priority, deadline: ContinuousClock.Instant) async -> Slot? {
+        var reservation: UInt64?
         while true {
             let now = ContinuousClock.now
-            let decision: (granted: Bool, wait: Duration) = grants.withLock { grants in
-                grants.removeAll { $0 + Self.window <= now }
-                switch priority {
-                case .interactive:
-                    let slot = grants.count < limit ? now : grants[grants.count - limit] + Self.window
-                    guard slot <= deadline else { return (false, .zero) }
-                    grants.append(slot)
-                    return (true, slot - now)
-                case .background:
-                    // Leave one slot of the window spare for a login (none can
-                    // be spared at one request per second: there the window must be empty).
-                    let spare = limit >= 2 ? 1 : 0
-                    if grants.count + 1 + spare <= limit && (grants.last ?? now) <= now {
-                        grants.append(now)
-                        return (true, .zero)
-                    }
-                    let freed = (grants.first ?? now) + Self.window
-                    return (false, max(freed - now, .milliseconds(1)))
-                }
+            let decision = state.withLock { state in
+                decide(&state, priority: priority, deadline: deadline, now: now, replacing: reservation)
             }
-            switch priority {
-            case .interactive:
-                guard decision.granted else { return false }
-                if decision.wait > .zero { try? await Task.sleep(for: decision.wait) }
-                return true
-            case .background:
-                if decision.granted { return true }
-                if now + decision.wait > deadline || Task.isCancelled { return false }
-                try? await Task.sleep(for: decision.wait)
+            switch decision {
+            case .granted(let id):
+                return Slot(id: id)
+            case .refused:
+                return nil
+            case .wait(let reserved, let wait):
+                reservation = reserved
+                if priority == .background, now + wait > deadline || Task.isCancelled { return nil }
+                try? await Task.sleep(for: wait)
             }
+        }
+    }
+
+    /// The request of `slot` has ended: it occupies the window from now on.
+    public func release(_ slot: Slot) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            guard let index = state.grants.firstIndex(where: { $0.id == slot.id }) else { return }
+            state.grants[index].at = max(state.grants[index].at, now)
+            state.grants[index].released = true
+        }
+    }
+
+    /// One look at the window. An interactive caller's reservation, made
+    /// while requests were still running, is checked again when it comes
+    /// due: one of them may have ended later than reckoned.
+    private func decide(
+        _ state: inout State, priority: Priority, deadline: ContinuousClock.Instant, now: ContinuousClock.Instant,
+        replacing reservation: UInt64?
+    ) -> Decision {
+        state.grants.removeAll { grant in
+            grant.id == reservation || (grant.released ? grant.at + Self.window <= now : grant.at + Self.abandonedAfter <= now)
+        }
+        // A running request counts as ending now at the earliest.
+        let ends = state.grants.map { $0.released ? $0.at : max($0.at, now) }.sorted()
+        switch priority {
+        case .interactive:
+            let slot = ends.count < limit ? now : ends[ends.count - limit] + Self.window
+            guard slot <= deadline else { return .refused }
+            let id = state.nextID
+            state.nextID += 1
+            state.grants.append(Grant(id: id, at: slot, released: false))
+            return slot <= now ? .granted(id) : .wait(id, slot - now)
+        case .background:
+            // Leave one slot of the window spare for a login (none can be
+            // spared at one request per second: there the window must be
+            // empty), and never go ahead of a reservation.
+            let spare = limit >= 2 ? 1 : 0
+            if ends.count + 1 + spare <= limit && (ends.last ?? now) <= now {
+                let id = state.nextID
+                state.nextID += 1
+                state.grants.append(Grant(id: id, at: now, released: false))
+                return .granted(id)
+            }
+            let freed = (ends.first ?? now) + Self.window
+            return .wait(nil, max(freed - now, .milliseconds(1)))
         }
     }
 }

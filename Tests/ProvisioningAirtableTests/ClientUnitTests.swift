@@ -137,66 +137,80 @@ struct ClientUnitTests {
     @Test("interactive: a full bucket grants requests_per_second at once, then refuses what would come after the deadline")
     func bucketBurst() async {
         let bucket = TokenBucket(requestsPerSecond: 3)
-        for _ in 0..<3 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
-        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false)
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(100)) == false)
+        for _ in 0..<3 { #expect(await bucket.granted(priority: .interactive, deadline: Self.soon)) }
+        #expect(await bucket.granted(priority: .interactive, deadline: Self.soon) == false)
+        #expect(await bucket.granted(priority: .interactive, deadline: .now + .milliseconds(100)) == false)
     }
 
     @Test("background never takes the last token; interactive does")
     func bucketBackgroundSpares() async {
         let bucket = TokenBucket(requestsPerSecond: 2)
-        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
+        #expect(await bucket.granted(priority: .interactive, deadline: Self.soon))
         // One token left.
-        #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
-        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
-        #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
+        #expect(await bucket.granted(priority: .background, deadline: .now) == false)
+        #expect(await bucket.granted(priority: .interactive, deadline: Self.soon))
+        #expect(await bucket.granted(priority: .background, deadline: .now) == false)
     }
 
     @Test("background takes a token while at least one spare remains")
     func bucketBackgroundWithSpare() async {
         let bucket = TokenBucket(requestsPerSecond: 5)
         var granted = 0
-        for _ in 0..<5 where await bucket.acquire(priority: .background, deadline: .now) { granted += 1 }
+        for _ in 0..<5 where await bucket.granted(priority: .background, deadline: .now) { granted += 1 }
         #expect(granted == 4)
-        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon))
+        #expect(await bucket.granted(priority: .interactive, deadline: Self.soon))
     }
 
     @Test("at 1 request per second background work still gets the (full) bucket's token")
     func bucketBackgroundAtOne() async {
         let bucket = TokenBucket(requestsPerSecond: 1)
-        #expect(await bucket.acquire(priority: .background, deadline: .now))
-        #expect(await bucket.acquire(priority: .background, deadline: .now) == false)
-        #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false)
+        #expect(await bucket.granted(priority: .background, deadline: .now))
+        #expect(await bucket.granted(priority: .background, deadline: .now) == false)
+        #expect(await bucket.granted(priority: .interactive, deadline: Self.soon) == false)
     }
 
     @Test("a refused interactive acquire takes no slot; a later one waits for its turn within the deadline")
     func bucketWaits() async {
         let bucket = TokenBucket(requestsPerSecond: 10)
-        for _ in 0..<10 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
-        for _ in 0..<20 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon) == false) }
+        for _ in 0..<10 { #expect(await bucket.granted(priority: .interactive, deadline: Self.soon)) }
+        for _ in 0..<20 { #expect(await bucket.granted(priority: .interactive, deadline: Self.soon) == false) }
         // The window frees its first slot a second after the first grant; had
         // the 20 refusals reserved slots, the next one would be 3 s away.
         let clock = ContinuousClock()
         let started = clock.now
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(1_500)))
+        #expect(await bucket.granted(priority: .interactive, deadline: .now + .milliseconds(1_500)))
         let waited = clock.now - started
         #expect(waited >= .milliseconds(500))
         #expect(waited < .milliseconds(1_500))
     }
 
+    @Test("a running request holds its slot, and a released one holds it for a window after it ended")
+    func bucketCountsFromTheEnd() async throws {
+        let bucket = TokenBucket(requestsPerSecond: 1)
+        let clock = ContinuousClock()
+        let running = try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon))
+        // Still running after a whole window: no second slot (it would be granted at 1.01 s if
+        // the window counted from the grant).
+        #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(1_300)) == nil)
+        bucket.release(running)
+        let ended = clock.now
+        #expect(await bucket.acquire(priority: .background, deadline: .now + .seconds(3)) != nil)
+        #expect(clock.now - ended >= TokenBucket.window)
+    }
+
     @Test("interactive work waiting for the same empty bucket is served before background work")
     func bucketInteractiveFirst() async {
         let bucket = TokenBucket(requestsPerSecond: 2)
-        for _ in 0..<2 { #expect(await bucket.acquire(priority: .interactive, deadline: Self.soon)) }
+        for _ in 0..<2 { #expect(await bucket.granted(priority: .interactive, deadline: Self.soon)) }
         // Empty bucket. In arrival order, whichever came first would get the next token (500 ms);
         // with priority the interactive one does (0.5 s), and background waits for a spare token
         // behind it (1.5 s).
         let clock = ContinuousClock()
         async let background: ContinuousClock.Instant? = {
-            await bucket.acquire(priority: .background, deadline: .now + .seconds(5)) ? clock.now : nil
+            await bucket.granted(priority: .background, deadline: .now + .seconds(5)) ? clock.now : nil
         }()
         async let interactive: ContinuousClock.Instant? = {
-            await bucket.acquire(priority: .interactive, deadline: .now + .seconds(5)) ? clock.now : nil
+            await bucket.granted(priority: .interactive, deadline: .now + .seconds(5)) ? clock.now : nil
         }()
         let (b, i) = await (background, interactive)
         guard let b, let i else {
@@ -204,5 +218,14 @@ struct ClientUnitTests {
             return
         }
         #expect(i < b)
+    }
+}
+
+extension TokenBucket {
+    /// Whether a slot was granted; its request ends at once.
+    func granted(priority: Priority, deadline: ContinuousClock.Instant) async -> Bool {
+        guard let slot = await acquire(priority: priority, deadline: deadline) else { return false }
+        release(slot)
+        return true
     }
 }
