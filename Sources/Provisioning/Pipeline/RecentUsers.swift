@@ -55,11 +55,9 @@ public final class RecentUsers: Sendable {
         }
     }
 
-    /// A write happened: nothing read before it may be served.
+    /// A write happened: nothing read before it may be served. O(1): the
+    /// old entries stay until overwritten or dropped at capacity.
     public func invalidate() {
-        state.withLock { state in
-            state.generation &+= 1
-            state.entries.removeAll(keepingCapacity: true)
-        }
+        state.withLock { $0.generation &+= 1 }
     }
 }
