@@ -52,8 +52,6 @@ public struct PostgresIdentityStore: IdentityStore {
         let writer = UpsertWriter(store: self, connection: connection, uniqueViolations: uniqueViolations)
         do {
             return try await writer.upsert(record)
-        } catch let error as StoreError {
-            throw error
         } catch let error as UniqueViolationAbortedTransaction {
             throw error
         } catch {
@@ -129,8 +127,6 @@ public struct PostgresIdentityStore: IdentityStore {
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.emailTaken
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw Self.storeError(error)
         }
@@ -157,14 +153,14 @@ public struct PostgresIdentityStore: IdentityStore {
         do {
             let client = self.client
             return try await StoreDeadline.run(seconds: deadlineSeconds) { try await client.withConnection(body) }
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw Self.storeError(error)
         }
     }
 
+    /// Any error of a store call as a `StoreError` (one already is passes through).
     static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
             // Class 22 is "data exception": the input, not the store, is at fault.
             if state.hasPrefix("22") { return .invalidData(error.serverInfo?[.message] ?? "sqlstate \(state)") }

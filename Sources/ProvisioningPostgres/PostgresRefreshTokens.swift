@@ -64,8 +64,6 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await StoreDeadline.run(seconds: deadlineSeconds, body)
-        } catch let error as StoreError {
-            throw error
         } catch let error as PostgresTransactionError {
             throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
         } catch {

@@ -76,8 +76,6 @@ public struct PostgresWebhookLedger: WebhookLedger {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             if error.serverInfo?[.constraintName] == "webhook_events_pkey" { return try await earlier(delivery) }
             return nil
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw PostgresIdentityStore.storeError(error)
         }
@@ -101,11 +99,8 @@ public struct PostgresWebhookLedger: WebhookLedger {
             switch error.closureError {
             case let known as AlreadyRecorded: throw known
             case let known as UniqueViolationAbortedTransaction: throw known
-            case let known as StoreError: throw known
             default: throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
             throw PostgresIdentityStore.storeError(error)
         }
