@@ -117,4 +117,12 @@ struct RecentUsersTests {
         #expect(tokens.claims(of: "t", now: now.addingTimeInterval(61)) == nil)
         #expect(tokens.claims(of: "other", now: now) == nil)
     }
+
+    @Test("the bearer token is read case-insensitively, without surrounding blanks", arguments: [
+        ("Bearer abc.def.ghi", "abc.def.ghi"), ("bearer  abc \t", "abc"), ("BEARER\tabc", nil), ("Bearer ", nil),
+        ("Bearer    ", nil), ("Basic abc", nil), ("Bear", nil), ("", nil),
+    ] as [(String, String?)])
+    func bearerToken(header: String, token: String?) {
+        #expect(AuthRoutes.bearerToken(header) == token)
+    }
 }
