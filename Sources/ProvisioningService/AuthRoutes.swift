@@ -92,7 +92,7 @@ struct AuthRoutes: Sendable {
 
     func me(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await authenticatedUser(request, recentIsEnough: true)
-        return try jsonResponse(UserEnvelope(user: UserResponse(user: user)))
+        return UserEnvelope(user: UserResponse(user: user)).response()
     }
 
     struct UpdateMeRequest: Decodable {
@@ -107,7 +107,7 @@ struct AuthRoutes: Sendable {
         guard let updated = try await storeCall(orElse: refused, { try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
             throw Self.invalidToken
         }
-        return try jsonResponse(UserEnvelope(user: UserResponse(user: updated)))
+        return UserEnvelope(user: UserResponse(user: updated)).response()
     }
 
     /// The user of a valid bearer token, resolved as refresh does;

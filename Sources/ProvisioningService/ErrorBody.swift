@@ -28,10 +28,15 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// A JSON response from an `Encodable` value.
 func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+    var headers = headers
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try jsonBody(value))))
+}
+
+/// A response body: sorted keys, `/` unescaped, whole-second RFC 3339 dates.
+func jsonBody<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    var headers = headers
-    headers[.contentType] = "application/json"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    return try encoder.encode(value)
 }

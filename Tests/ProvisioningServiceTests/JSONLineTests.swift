@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Provisioning
 import Testing
 @testable import ProvisioningService
 
@@ -41,5 +42,30 @@ struct JSONLineTests {
         #expect(object["level"] as? String == "info" && object["logger"] as? String == "unit" && object["request"] as? String == "r1")
         #expect(object["password_hash"] == nil && object["Token"] == nil && object["message"] == nil)
         #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
+    }
+}
+
+@Suite("user body written by hand")
+struct UserBodyTests {
+    static func user(name: String?, role: String?, recordID: String?, created: Double, updated: Double) -> StoredUser {
+        var values = ["email": "Ada.Lovelace@Example.com"]
+        values["display_name"] = name
+        values["role"] = role
+        return StoredUser(
+            id: UUID(), values: values, emailCanonical: "ada.lovelace@example.com", recordID: recordID, sourceSnapshot: [:],
+            sourceModifiedAt: nil, storeUpdatedAt: nil, createdAt: Date(timeIntervalSince1970: created),
+            updatedAt: Date(timeIntervalSince1970: updated), deletedAt: nil)
+    }
+
+    @Test("GET me's body is byte for byte what JSONEncoder writes for the same user")
+    func sameAsEncoder() async throws {
+        let users = [
+            Self.user(name: "Ada \"the\" Countess\\ é 🙂\n", role: "admin", recordID: "recAda00000000001", created: 1_795_000_000.999, updated: 1_795_000_123.4),
+            Self.user(name: nil, role: nil, recordID: nil, created: 951_782_400, updated: 0.5),
+        ]
+        for user in users {
+            let envelope = UserEnvelope(user: UserResponse(user: user))
+            #expect(envelope.json == String(decoding: try jsonBody(envelope), as: UTF8.self))
+        }
     }
 }
