@@ -134,6 +134,9 @@ struct ServicePhases {
         /// `store.user(canonicalEmail:)` in-process, sequential: quiet, then during the flood.
         var storeQuiet = Samples()
         var storeDuring = Samples()
+        /// `GET /healthz` on the probe's client, sequential: quiet, then during the flood.
+        var staticQuiet = Samples()
+        var staticDuring = Samples()
 
         /// What the rate budget lets through: rate × elapsed + one burst (a full window).
         var budget: Double { Double(requestsPerSecond) * elapsed.seconds + Double(requestsPerSecond) }
@@ -156,6 +159,9 @@ struct ServicePhases {
         }
         for index in 0..<(quietCount > 0 ? 200 : 0) where ContinuousClock.now < deadline {
             _ = try? await timed(&result.storeQuiet) { try await service.pipeline.store.user(canonicalEmail: storeEmails[index % storeEmails.count]) }
+        }
+        for _ in 0..<quietCount where ContinuousClock.now < deadline {
+            _ = await timed(&result.staticQuiet) { await probe.send(.GET, "/healthz") }
         }
         // A full bucket before the flood.
         try? await Task.sleep(for: .milliseconds(1500))
@@ -191,6 +197,15 @@ struct ServicePhases {
             group.addTask {
                 var samples = Samples()
                 var index = 0
+                while !finished.isSet, index < 10_000, ContinuousClock.now < deadline {
+                    _ = await timed(&samples) { await probe.send(.GET, "/healthz") }
+                    index += 1
+                }
+                return .staticProbe(samples)
+            }
+            group.addTask {
+                var samples = Samples()
+                var index = 0
                 while !finished.isSet, index < 100_000, ContinuousClock.now < deadline {
                     _ = try? await timed(&samples) { try await service.pipeline.store.user(canonicalEmail: storeEmails[index % storeEmails.count]) }
                     index += 1
@@ -210,6 +225,8 @@ struct ServicePhases {
                     failures = probeFailures
                 case .storeProbe(let samples):
                     result.storeDuring = samples
+                case .staticProbe(let samples):
+                    result.staticDuring = samples
                 }
             }
             return (statuses, during, failures)
@@ -240,6 +257,7 @@ struct ServicePhases {
         case flood(StatusTally, Duration)
         case probe(Samples, StatusTally)
         case storeProbe(Samples)
+        case staticProbe(Samples)
     }
 
     // MARK: Rows 6-7: throughput

@@ -90,6 +90,8 @@ struct ServiceReport {
         row("\(floodPrefix): store-user login p99 ms, during vs quiet", probeCell(flood), naive: probeCell(naiveFlood),
             target: "<= 1.2x quiet", met: flood.during.p99 <= 1.2 * flood.quiet.p99)
         row("\(floodPrefix): store lookup p99 ms (store.user, in-process), during vs quiet", storeProbeCell(flood), naive: storeProbeCell(naiveFlood))
+        row("\(floodPrefix): GET /healthz p99 ms (the probe's client), during vs quiet: the floor under any route", staticProbeCell(flood),
+            naive: staticProbeCell(naiveFlood))
 
         let meRatio = me.rate / max(healthz.rate, 1)
         row("6 GET /api/auth/me req/s vs GET /healthz req/s (\(concurrency) connections)",
@@ -123,6 +125,11 @@ struct ServiceReport {
         String(format: "%.1f (n=%d) vs %.1f (n=%d) = %.2fx", flood.during.p99, flood.during.count, flood.quiet.p99, flood.quiet.count,
                flood.during.p99 / max(flood.quiet.p99, 0.001))
             + (flood.probeFailures.counts.isEmpty ? "" : "; failed: \(flood.probeFailures.summary)")
+    }
+
+    private func staticProbeCell(_ flood: ServicePhases.Flood) -> String {
+        String(format: "%.1f (n=%d) vs %.1f (n=%d) = %.2fx", flood.staticDuring.p99, flood.staticDuring.count, flood.staticQuiet.p99,
+               flood.staticQuiet.count, flood.staticDuring.p99 / max(flood.staticQuiet.p99, 0.001))
     }
 
     private func storeProbeCell(_ flood: ServicePhases.Flood) -> String {
