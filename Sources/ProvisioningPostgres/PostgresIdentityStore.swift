@@ -13,6 +13,7 @@ public struct PostgresIdentityStore: IdentityStore {
     let logger: Logger
     /// How long a request waits for the store before it is told "unavailable".
     let deadlineSeconds: Double
+    let emailLookups: EmailLookupBatcher
 
     public init(
         client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
@@ -24,10 +25,25 @@ public struct PostgresIdentityStore: IdentityStore {
         self.statements = UpsertStatements(merge: merge)
         self.softDelete = softDelete
         self.logger = logger
+        self.emailLookups = EmailLookupBatcher { [client, logger] emails in
+            try await client.withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
+                var users: [StoredUser] = []
+                for try await row in rows { users.append(try UserRow.decode(row)) }
+                return users
+            }
+        }
     }
 
+    /// Batched with concurrent lookups (`EmailLookupBatcher`).
     public func user(canonicalEmail: String) async throws -> StoredUser? {
-        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = \(canonicalEmail)")
+        do {
+            let lookups = emailLookups
+            return try await StoreDeadline.run(seconds: deadlineSeconds) { try await lookups.user(canonicalEmail: canonicalEmail) }
+        } catch {
+            throw Self.storeError(error)
+        }
     }
 
     public func user(id: UUID) async throws -> StoredUser? {

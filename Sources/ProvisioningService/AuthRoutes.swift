@@ -123,16 +123,13 @@ struct AuthRoutes: Sendable {
         }
         guard let id = UUID(uuidString: claims.sub.value) else { throw Self.invalidToken }
         let recent = pipeline.recentUsers
-        if recentIsEnough, let user = recent.user(id: id) {
-            guard softDelete.allowsLogin(user) else { throw Self.invalidToken }
-            return user
+        var user = recentIsEnough ? recent.user(id: id) : nil
+        if user == nil {
+            let generation = recent.generation
+            user = try await resolve(orElse: Self.invalidToken) { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }
+            if let user { recent.remember(user, readAt: generation) }
         }
-        let generation = recent.generation
-        guard let user = try await resolve(orElse: Self.invalidToken, { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }) else {
-            throw Self.invalidToken
-        }
-        recent.remember(user, readAt: generation)
-        guard softDelete.allowsLogin(user) else { throw Self.invalidToken }
+        guard let user, softDelete.allowsLogin(user) else { throw Self.invalidToken }
         return user
     }
 
