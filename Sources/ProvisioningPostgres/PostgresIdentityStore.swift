@@ -122,8 +122,7 @@ public struct PostgresIdentityStore: IdentityStore {
             }
             if attribute == Attribute.email {
                 guard let email = value else { throw StoreError.missingEmail }
-                let canonical: String
-                do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+                let canonical = try EmailAddress.storeKey(email)
                 bindings.append(canonical)
                 sets.append("email_canonical = $\(bindings.count)")
             }

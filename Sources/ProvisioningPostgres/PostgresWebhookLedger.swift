@@ -59,18 +59,17 @@ public struct PostgresWebhookLedger: WebhookLedger {
     /// needs more than the record-id upsert (a stale record, an email held by
     /// another row): the transaction then decides.
     private func upsertRecordingEvent(_ record: SourceRecord, _ delivery: WebhookDelivery) async throws -> LedgerResult? {
-        var bindings = UpsertWriter.bindings(record, canonical: try UpsertWriter.canonicalEmail(record))
+        var bindings = UpsertWriter.bindings(record, canonical: try record.email.map(EmailAddress.storeKey))
         bindings.append(delivery.eventID)
         bindings.append(delivery.bodySHA256)
         do {
             let rows = try await store.client.query(
                 PostgresQuery(unsafeSQL: store.statements.byRecordIDRecordingEvent, binds: bindings), logger: logger)
             for try await row in rows {
-                let (inserted, changed) = try row.makeRandomAccess().decodeFlags()
-                let user = try UserRow.decode(row)
-                if !inserted { UpsertWriter.logConflict(path: "record_id_conflict_update", record: record, logger: store.logger) }
-                let outcome: UpsertOutcome = inserted ? .inserted : changed ? .updated : .unchanged
-                return .processed(WebhookOutcome(outcome: outcome.rawValue, userID: user.id))
+                let upserted = try UserRow.decodeUpserted(row)
+                let result = UpsertWriter.recordIDRowResult(
+                    upserted.user, inserted: upserted.inserted, changed: upserted.changed, record: record, logger: store.logger)
+                return .processed(WebhookOutcome(outcome: result.outcome.rawValue, userID: result.user.id))
             }
             return nil
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {

@@ -36,14 +36,8 @@ struct UpsertWriter {
         case retry(path: String)
     }
 
-    /// The record's canonical email; an invalid one is a `StoreError`.
-    static func canonicalEmail(_ record: SourceRecord) throws -> String? {
-        guard let email = record.email else { return nil }
-        do { return try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
-    }
-
     func upsert(_ record: SourceRecord) async throws -> UpsertResult {
-        let canonical = try Self.canonicalEmail(record)
+        let canonical = try record.email.map(EmailAddress.storeKey)
         let bindings = Self.bindings(record, canonical: canonical)
         for _ in 1...Self.maxAttempts {
             let attempt: Attempt
@@ -64,9 +58,7 @@ struct UpsertWriter {
         if let recordID = record.recordID {
             switch try await run(store.statements.byRecordID, bindings) {
             case .row(let user, let inserted, let changed):
-                if inserted { return .done(UpsertResult(outcome: .inserted, user: user)) }
-                logConflict(path: "record_id_conflict_update", record: record)
-                return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
+                return .done(Self.recordIDRowResult(user, inserted: inserted, changed: changed, record: record, logger: store.logger))
             case .noRow:
                 // The row with this record id exists and is newer: stale.
                 guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
@@ -145,8 +137,8 @@ struct UpsertWriter {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
             var result = StatementResult.noRow
             for try await row in rows {
-                let (inserted, changed) = try row.makeRandomAccess().decodeFlags()
-                result = .row(try UserRow.decode(row), inserted: inserted, changed: changed)
+                let upserted = try UserRow.decodeUpserted(row)
+                result = .row(upserted.user, inserted: upserted.inserted, changed: upserted.changed)
             }
             if savepoints { _ = try await connection.query("RELEASE SAVEPOINT provisiond_upsert", logger: store.logger) }
             return result
@@ -157,11 +149,18 @@ struct UpsertWriter {
         }
     }
 
+    /// `byRecordID` returned its row: a new user, or the record's row merged.
+    static func recordIDRowResult(_ user: StoredUser, inserted: Bool, changed: Bool, record: SourceRecord, logger: Logger) -> UpsertResult {
+        if inserted { return UpsertResult(outcome: .inserted, user: user) }
+        logConflict(path: "record_id_conflict_update", record: record, logger: logger)
+        return UpsertResult(outcome: changed ? .updated : .unchanged, user: user)
+    }
+
     private func logConflict(path: String, record: SourceRecord) {
         Self.logConflict(path: path, record: record, logger: store.logger)
     }
 
-    static func logConflict(path: String, record: SourceRecord, logger: Logger) {
+    private static func logConflict(path: String, record: SourceRecord, logger: Logger) {
         logger.info("upsert.conflict", metadata: [
             "event": "upsert.conflict", "path": .string(path),
             "record_id": .string(record.recordID ?? ""),
@@ -183,11 +182,5 @@ struct UpsertWriter {
         bindings.append(UserRow.jsonText(record.values))
         bindings.append(record.modifiedAt)
         return bindings
-    }
-}
-
-extension PostgresRandomAccessRow {
-    func decodeFlags() throws -> (inserted: Bool, changed: Bool) {
-        (try self["inserted"].decode(Bool.self), try self["changed"].decode(Bool.self))
     }
 }

@@ -30,6 +30,12 @@ enum UserRow {
             deletedAt: try cells["deleted_at"].decode(Date?.self))
     }
 
+    /// A row of the upsert statements: the user and their `inserted` and `changed` flags.
+    static func decodeUpserted(_ row: PostgresRow) throws -> (user: StoredUser, inserted: Bool, changed: Bool) {
+        let cells = row.makeRandomAccess()
+        return (try decode(row), try cells["inserted"].decode(Bool.self), try cells["changed"].decode(Bool.self))
+    }
+
     static func jsonObject(_ text: String) throws -> [String: String] {
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
         guard let dictionary = object as? [String: Any] else { return [:] }

@@ -61,6 +61,12 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         return CharacterSet.whitespacesAndNewlines.contains(scalar) || scalar.properties.generalCategory == .control
     }
 
+    /// The canonical form a store keys a user by; an invalid address is
+    /// `StoreError.invalidEmail`.
+    public static func storeKey(_ input: String) throws -> String {
+        do { return try EmailAddress(input).canonical } catch { throw StoreError.invalidEmail(error.description) }
+    }
+
     /// The canonical form of `input`, or nil when it is not an address.
     public static func canonical(_ input: String) -> String? {
         try? EmailAddress(input).canonical

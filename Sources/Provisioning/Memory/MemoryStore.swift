@@ -32,8 +32,7 @@ public actor MemoryStore: IdentityStore {
             return try apply(record, to: existing, linking: false)
         }
         guard let email = record.email else { throw StoreError.missingEmail }
-        let canonical: String
-        do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+        let canonical = try EmailAddress.storeKey(email)
         if let existing = user(canonicalEmail: canonical) {
             if let owner = existing.recordID, let recordID = record.recordID, owner != recordID {
                 throw StoreError.emailOwnedByAnotherRecord
@@ -56,8 +55,7 @@ public actor MemoryStore: IdentityStore {
         var user = existing
         user.values = merge.merge(record, into: existing)
         if user.values[Attribute.email] != existing.values[Attribute.email], let email = user.values[Attribute.email] {
-            let canonical: String
-            do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+            let canonical = try EmailAddress.storeKey(email)
             if let other = self.user(canonicalEmail: canonical), other.id != user.id { throw StoreError.emailOwnedByAnotherRecord }
             user.emailCanonical = canonical
         }
@@ -94,8 +92,7 @@ public actor MemoryStore: IdentityStore {
         guard var user = users[id] else { return nil }
         for (attribute, value) in values { user.values[attribute] = value }
         if let email = user.values[Attribute.email], email != users[id]?.values[Attribute.email] {
-            let canonical: String
-            do { canonical = try EmailAddress(email).canonical } catch { throw StoreError.invalidEmail(error.description) }
+            let canonical = try EmailAddress.storeKey(email)
             if let other = self.user(canonicalEmail: canonical), other.id != id { throw StoreError.emailTaken }
             user.emailCanonical = canonical
         }
