@@ -1,3 +1,4 @@
+import Provisioning
 import Synchronization
 
 /// The rate budget and circuit of one base.

@@ -68,16 +68,34 @@ public enum Migrations {
     /// Apply every step not applied yet; returns the versions applied now.
     @discardableResult
     public static func apply(client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await client.withConnection { connection in
-            _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
-            do {
-                let applied = try await apply(on: connection, logger: logger)
-                _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-                return applied
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
-                throw error
-            }
+        try await client.withConnection { connection in try await apply(connection: connection, logger: logger) }
+    }
+
+    /// The same on a session of its own, opened and closed here: `serve`
+    /// migrates before its pool runs.
+    @discardableResult
+    public static func apply(session configuration: PostgresConnection.Configuration, logger: Logger) async throws -> [Int] {
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        do {
+            let applied = try await apply(connection: connection, logger: logger)
+            try await connection.close()
+            return applied
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    @discardableResult
+    public static func apply(connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        do {
+            let applied = try await apply(on: connection, logger: logger)
+            _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            return applied
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            throw error
         }
     }
 

@@ -11,36 +11,43 @@ public struct PostgresIdentityStore: IdentityStore {
     let merge: MergeSQL
     let softDelete: SoftDeletePolicy
     let logger: Logger
-    /// How long a request waits for the store before it is told "unavailable".
-    let deadlineSeconds: Double
+    /// Every call passes it: the deadline and the known-down circuit.
+    public let gate: StoreGate
     let emailLookups: EmailLookupBatcher
+    /// Where `migrate()` opens a session of its own; nil: a pooled connection.
+    let migrationSession: PostgresConnection.Configuration?
 
     public init(
         client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
-        deadlineSeconds: Double = 5
+        deadlineSeconds: Double = 5, gate: StoreGate? = nil, migrationSession: PostgresConnection.Configuration? = nil
     ) {
-        self.deadlineSeconds = deadlineSeconds
+        self.migrationSession = migrationSession
+        let gate = gate ?? StoreGate(deadlineSeconds: deadlineSeconds)
+        self.gate = gate
         self.client = client
         self.merge = MergeSQL(policy: precedence, softDelete: softDelete, attributes: attributes)
         self.statements = UpsertStatements(merge: merge)
         self.softDelete = softDelete
         self.logger = logger
-        self.emailLookups = EmailLookupBatcher { [client, logger] emails in
-            try await client.withConnection { connection in
+        // Each batch query has the deadline of its own: a query that never
+        // ends (its connection died with the server) frees its batcher slot.
+        self.emailLookups = EmailLookupBatcher { [client, logger, gate] emails in
+            try await gate.run { try await client.withConnection { connection in
                 let rows = try await connection.query(
                     "SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
                 var users: [StoredUser] = []
                 for try await row in rows { users.append(try UserRow.decode(row)) }
                 return users
-            }
+            } }
         }
     }
 
     /// Batched with concurrent lookups (`EmailLookupBatcher`).
     public func user(canonicalEmail: String) async throws -> StoredUser? {
         do {
+            // The deadline here bounds the wait for a batcher slot as well.
             let lookups = emailLookups
-            return try await StoreDeadline.run(seconds: deadlineSeconds) { try await lookups.user(canonicalEmail: canonicalEmail) }
+            return try await StoreDeadline.run(seconds: gate.deadlineSeconds) { try await lookups.user(canonicalEmail: canonicalEmail) }
         } catch {
             throw Self.storeError(error)
         }
@@ -137,9 +144,10 @@ public struct PostgresIdentityStore: IdentityStore {
         bindings.append(id)
         let sql = "UPDATE users AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(UserRow.columns)"
         do {
-            return try await client.withConnection { connection in
-                try await fetchOne(PostgresQuery(unsafeSQL: sql, binds: bindings), on: connection)
-            }
+            let store = self, query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+            return try await gate.run { try await store.client.withConnection { connection in
+                try await store.fetchOne(query, on: connection)
+            } }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.emailTaken
         } catch {
@@ -167,7 +175,7 @@ public struct PostgresIdentityStore: IdentityStore {
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             let client = self.client
-            return try await StoreDeadline.run(seconds: deadlineSeconds) { try await client.withConnection(body) }
+            return try await gate.run { try await client.withConnection(body) }
         } catch {
             throw Self.storeError(error)
         }
@@ -176,6 +184,18 @@ public struct PostgresIdentityStore: IdentityStore {
     /// Any error of a store call as a `StoreError` (one already is passes through).
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let error = error as? PostgresTransactionError, let inner = error.beginError ?? error.closureError ?? error.commitError {
+            return storeError(inner)
+        }
+        if StoreGate.isConnectionFailure(error) {
+            let why = switch error {
+            case let error as StoreDeadline.Expired: error.description
+            case let error as StoreGate.KnownDown: error.description
+            case let error as PSQLError: "PSQLError \(error.code)"
+            default: String(describing: type(of: error))
+            }
+            return .unavailable(StoreGate.unreachablePrefix + why)
+        }
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] {
             // Class 22 is "data exception": the input, not the store, is at fault.
             if state.hasPrefix("22") { return .invalidData(error.serverInfo?[.message] ?? "sqlstate \(state)") }
@@ -187,7 +207,11 @@ public struct PostgresIdentityStore: IdentityStore {
 
 extension PostgresIdentityStore {
     public func migrate() async throws {
-        try await Migrations.apply(client: client, logger: logger)
+        if let migrationSession {
+            try await Migrations.apply(session: migrationSession, logger: logger)
+        } else {
+            try await Migrations.apply(client: client, logger: logger)
+        }
     }
 
     public func isReachable() async -> Bool {

@@ -6,6 +6,8 @@ import Provisioning
 public struct PostgresProviderFactory: ProviderFactory {
     public struct Settings: Sendable {
         public var configuration: PostgresClient.Configuration
+        /// One session of its own, for migrations (made from the same URL).
+        public var session: PostgresConnection.Configuration
         /// How long a request waits for the store before answering 503.
         public var timeoutSeconds: Double
     }
@@ -28,9 +30,11 @@ public struct PostgresProviderFactory: ProviderFactory {
         let timeout = section.int("timeout_ms", default: 5000, range: 1...600_000)
         guard let url else { return nil }
         do {
-            return Settings(configuration: try PostgresURL.configuration(from: url, poolSize: poolSize), timeoutSeconds: Double(timeout) / 1000)
+            return Settings(
+                configuration: try PostgresURL.configuration(from: url, poolSize: poolSize),
+                session: try PostgresURL.connectionConfiguration(from: url), timeoutSeconds: Double(timeout) / 1000)
         } catch {
-            section.problem(at: "url", error.description)
+            section.problem(at: "url", "\(error)")
             return nil
         }
     }
@@ -39,7 +43,8 @@ public struct PostgresProviderFactory: ProviderFactory {
         let client = PostgresClient(configuration: settings.configuration, backgroundLogger: context.logger)
         let store = PostgresIdentityStore(
             client: client, precedence: context.precedence, softDelete: context.softDelete,
-            attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds)
+            attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds,
+            migrationSession: settings.session)
         // The sync lease holds one session for a whole run: a pool of its own.
         var leaseConfiguration = settings.configuration
         leaseConfiguration.options.minimumConnections = 0
@@ -47,7 +52,7 @@ public struct PostgresProviderFactory: ProviderFactory {
         let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
         return ProviderInstance(
             store: store,
-            refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, deadlineSeconds: settings.timeoutSeconds),
+            refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate),
             webhookLedger: PostgresWebhookLedger(store: store, logger: context.logger),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger),
             run: {

@@ -8,12 +8,12 @@ import Provisioning
 public struct PostgresRefreshTokens: RefreshTokenRepository {
     let client: PostgresClient
     let logger: Logger
-    let deadlineSeconds: Double
+    let gate: StoreGate
 
-    public init(client: PostgresClient, logger: Logger, deadlineSeconds: Double = 5) {
+    public init(client: PostgresClient, logger: Logger, gate: StoreGate = StoreGate(deadlineSeconds: 5)) {
         self.client = client
         self.logger = logger
-        self.deadlineSeconds = deadlineSeconds
+        self.gate = gate
     }
 
     public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
@@ -63,9 +63,7 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
 
     private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await StoreDeadline.run(seconds: deadlineSeconds, body)
-        } catch let error as PostgresTransactionError {
-            throw PostgresIdentityStore.storeError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+            return try await gate.run(body)
         } catch {
             throw PostgresIdentityStore.storeError(error)
         }

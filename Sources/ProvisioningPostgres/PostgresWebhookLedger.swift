@@ -27,7 +27,11 @@ public struct PostgresWebhookLedger: WebhookLedger {
     /// found by the retry as a replay.
     public func apply(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
         let ledger = self
-        return try await StoreDeadline.run(seconds: store.deadlineSeconds) { try await ledger.applyNow(delivery, effect: effect) }
+        do {
+            return try await store.gate.run { try await ledger.applyNow(delivery, effect: effect) }
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
+        }
     }
 
     /// The id is already recorded: the transaction is rolled back.
@@ -143,7 +147,11 @@ public struct PostgresWebhookLedger: WebhookLedger {
 
     public func prune(receivedBefore cutoff: Date) async throws -> Int {
         let ledger = self
-        return try await StoreDeadline.run(seconds: store.deadlineSeconds) { try await ledger.pruneNow(receivedBefore: cutoff) }
+        do {
+            return try await store.gate.run { try await ledger.pruneNow(receivedBefore: cutoff) }
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
+        }
     }
 
     private func pruneNow(receivedBefore cutoff: Date) async throws -> Int {

@@ -2,12 +2,18 @@ import NIOPosix
 import Provisioning
 import Synchronization
 
-/// Bounds how long a request waits for the store. PostgresNIO keeps a lease
+/// Bounds how long a caller waits for the store. PostgresNIO keeps a lease
 /// request waiting while the server is unreachable (a minute or more), so the
-/// caller gets `StoreError.unavailable` at the deadline instead; the operation
+/// caller gets `StoreDeadline.Expired` at the deadline instead; the operation
 /// itself is left to finish or fail on its own (cancelling a running query
 /// is not safe).
 enum StoreDeadline {
+    /// No answer in time (mapped to `StoreError.unavailable`).
+    struct Expired: Error, CustomStringConvertible {
+        let seconds: Double
+        var description: String { "no answer from the store within \(seconds) s" }
+    }
+
     /// Resumes a continuation once: by the operation or by the deadline.
     private final class Race<T: Sendable>: Sendable {
         let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
@@ -28,7 +34,7 @@ enum StoreDeadline {
             race.pending.withLock { $0 = continuation }
             // An event-loop timer: cheaper than a second task sleeping.
             let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
-                race.finish(.failure(StoreError.unavailable("no answer from the store within \(seconds) s")))
+                race.finish(.failure(Expired(seconds: seconds)))
             }
             Task {
                 do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }

@@ -64,7 +64,7 @@ struct UpsertWriter {
                 guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
                     return .retry(path: "record_id_row_vanished")
                 }
-                logConflict(path: "stale_guard", record: record)
+                logConflict(path: "stale_guard", record: record, level: .debug)
                 return .done(UpsertResult(outcome: .staleIgnored, user: user))
             case .uniqueViolation(let constraint) where constraint == "users_email_canonical_key":
                 // Another row holds the email: an email change colliding with
@@ -88,7 +88,7 @@ struct UpsertWriter {
                 logConflict(path: "email_conflict_link", record: record)
                 return .done(UpsertResult(outcome: .linked, user: user))
             }
-            logConflict(path: "email_conflict_update", record: record)
+            logConflict(path: "email_conflict_update", record: record, level: changed ? .info : .debug)
             return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
         case .noRow:
             guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = \(canonical)", on: connection) else {
@@ -101,7 +101,7 @@ struct UpsertWriter {
             if user.recordID == record.recordID || record.recordID == nil, !AttributeMerge.isStale(record, against: user) {
                 return .retry(path: "retry_after_concurrent_link")
             }
-            logConflict(path: "stale_guard", record: record)
+            logConflict(path: "stale_guard", record: record, level: .debug)
             return .done(UpsertResult(outcome: .staleIgnored, user: user))
         case .uniqueViolation:
             return .retry(path: "retry_after_unique_violation")
@@ -152,16 +152,18 @@ struct UpsertWriter {
     /// `byRecordID` returned its row: a new user, or the record's row merged.
     static func recordIDRowResult(_ user: StoredUser, inserted: Bool, changed: Bool, record: SourceRecord, logger: Logger) -> UpsertResult {
         if inserted { return UpsertResult(outcome: .inserted, user: user) }
-        logConflict(path: "record_id_conflict_update", record: record, logger: logger)
+        logConflict(path: "record_id_conflict_update", record: record, level: changed ? .info : .debug, logger: logger)
         return UpsertResult(outcome: changed ? .updated : .unchanged, user: user)
     }
 
-    private func logConflict(path: String, record: SourceRecord) {
-        Self.logConflict(path: path, record: record, logger: store.logger)
+    private func logConflict(path: String, record: SourceRecord, level: Logger.Level = .info) {
+        Self.logConflict(path: path, record: record, level: level, logger: store.logger)
     }
 
-    private static func logConflict(path: String, record: SourceRecord, logger: Logger) {
-        logger.info("upsert.conflict", metadata: [
+    /// `info` when a conflict arm changed the row, refused it or a retry ran;
+    /// `debug` when it only found the row as it was (an idle sync's re-reads).
+    private static func logConflict(path: String, record: SourceRecord, level: Logger.Level, logger: Logger) {
+        logger.log(level: level, "upsert.conflict", metadata: [
             "event": "upsert.conflict", "path": .string(path),
             "record_id": .string(record.recordID ?? ""),
             "email": .string(record.email.map(EmailMask.mask) ?? ""),

@@ -78,7 +78,7 @@ struct AuthRoutes: Sendable {
         case .reused(let familyID):
             logger.warning("auth.refresh_reuse", metadata: ["event": "auth.refresh_reuse", "family_id": .string(familyID.uuidString)])
             throw Self.invalidGrant
-        case .rotated(let userID, let familyID):
+        case .rotated(let userID, _):
             guard let user = try await resolve(orElse: Self.invalidGrant, { try await pipeline.pipeline.resolve(userID: userID, recordID: nil) }),
                   softDelete.allowsLogin(user) else {
                 try await storeCall(orElse: Self.invalidGrant) { try await pipeline.refreshTokens.revokeAll(userID: userID) }

@@ -57,7 +57,7 @@ struct MeCacheTests {
 
             let updated = try await Webhook.event(
                 client, id: "evt_me_1", type: "user.updated", recordID: recordID,
-                fields: Webhook.fields(email: "ada@example.com", name: "Lovelace"), modifiedAt: "2099-01-01T00:00:00Z")
+                fields: Webhook.fields(email: "ada@example.com", name: "Lovelace"), modifiedAt: FixtureTime.fromNow(2))
             #expect(updated.status == .ok)
             let stored = try #require(try await harness.pipeline.store.user(canonicalEmail: "ada@example.com"))
             #expect(try Self.displayName(try await TokenTests.me(client, token: token)) == stored.displayName)

@@ -30,7 +30,8 @@ struct ServiceHarness: Sendable {
     struct Options: Sendable {
         /// YAML sections appended to the config (precedence, soft_delete, webhook, auth…).
         var extraYAML = ""
-        var timeoutMilliseconds = 500
+        /// The airtable provider's `timeout_ms`: room for a loaded 2-core machine (tests never wait for it to fire).
+        var timeoutMilliseconds = 5_000
         var requestsPerSecond = 50
         var negativeCacheSeconds = 30
         var simLatencyMs = 0

@@ -66,14 +66,4 @@ struct SyncBackfillTests {
             try await eventually { try await harness.pipeline.store.user(recordID: ids[1])?.displayName == "Changed" }
         }
     }
-
-    /// Poll until `condition` holds, for up to ten seconds.
-    func eventually(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("condition not met within 10 s")
-    }
 }

@@ -12,17 +12,18 @@ struct SyncBudgetTests {
         var options = ServiceHarness.Options()
         options.extraYAML = AuthFixtures.authYAML
         options.requestsPerSecond = 2   // the sync is paced to 1 page a second
-        options.timeoutMilliseconds = 400
+        // Under the ~1 s a login would wait behind a sync page, with room for a loaded machine.
+        options.timeoutMilliseconds = 900
         try await ServiceHarness.run(options) { harness, client in
             harness.sim.setRateLimit(perSecond: 2)   // the base's limit, as the provider declares it
             SyncFixtures.seed(harness, count: 500)
             let engine = try SyncFixtures.engine(harness)
             let backfill = Task { try await engine.runIncremental(source: try #require(engine.sources.first)) }
-            try await Task.sleep(for: .milliseconds(700))
+            try await eventually { harness.sim.counters().total >= 1 }   // the listing began
             // Added after the listing began: not in its snapshot, so each login reads through.
             let emails = (0..<4).map { "first.login\($0)@example.com" }
             for email in emails { AuthFixtures.airtableUser(harness, email: email) }
-            // Each login's Airtable lookup must get a token within timeout_ms (400 ms), else 503.
+            // Each login's Airtable lookup must get a token within timeout_ms (900 ms), else 503.
             for email in emails {
                 let response = try await AuthFixtures.login(client, email)
                 #expect(response.status == .ok, "\(email) got \(response.status)")

@@ -105,3 +105,13 @@ final class EventTap: LogHandler, Sendable {
         set {}
     }
 }
+
+/// Poll until `condition` holds, for up to 30 seconds (room for a loaded machine).
+func eventually(_ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    Issue.record("condition not met within 30 s")
+}

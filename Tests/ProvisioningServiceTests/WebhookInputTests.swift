@@ -122,7 +122,7 @@ struct WebhookInputTests {
             _ = try await Webhook.event(client, id: "evt_second", recordID: "recSecond000000001", fields: Webhook.fields(email: "second@example.com"))
             let change = try await Webhook.event(
                 client, id: "evt_change", type: "user.updated", recordID: "recSecond000000001",
-                fields: Webhook.fields(email: "owned@example.com"), occurredAt: "2026-11-26T11:00:00Z")
+                fields: Webhook.fields(email: "owned@example.com"), occurredAt: FixtureTime.iso("11:00"))
             #expect(change.status == .unprocessableContent, "\(change.text)")
 
             #expect(try await harness.pipeline.store.user(recordID: "recThief0000000001") == nil)

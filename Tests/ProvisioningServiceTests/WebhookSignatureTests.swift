@@ -119,7 +119,7 @@ struct WebhookSignatureTests {
 
             let update = Webhook.body(
                 id: "evt_tok_body_2", type: "user.updated", recordID: "recTok000000000001",
-                fields: Webhook.fields(email: "tok@example.com", name: "Token"), occurredAt: "2026-11-26T11:00:00Z")
+                fields: Webhook.fields(email: "tok@example.com", name: "Token"), occurredAt: FixtureTime.iso("11:00"))
             let byKey = try await Webhook.send(client, body: update, headers: WebhookSigning.tokenHeaders(idempotencyKey: "idem-123"))
             #expect(byKey.status == .ok, "\(byKey.text)")
             #expect(byKey.json["event_id"] as? String == "idem-123")

@@ -17,7 +17,7 @@ enum Webhook {
     /// the same bytes (a replay).
     static func body(
         id: String, type: String = "user.created", recordID: String?, fields: [String: Any]? = nil,
-        occurredAt: String? = "2026-11-26T10:15:00Z", modifiedAt: String? = nil
+        occurredAt: String? = FixtureTime.iso("10:15"), modifiedAt: String? = nil
     ) -> [UInt8] {
         var record: [String: Any] = [:]
         if let recordID { record["id"] = recordID }
@@ -64,7 +64,7 @@ enum Webhook {
     /// Build, sign and send one event whose `webhook-id` is its body id.
     static func event(
         _ client: any TestClientProtocol, id: String, type: String = "user.created", recordID: String,
-        fields: [String: Any]? = nil, occurredAt: String? = "2026-11-26T10:15:00Z", modifiedAt: String? = nil
+        fields: [String: Any]? = nil, occurredAt: String? = FixtureTime.iso("10:15"), modifiedAt: String? = nil
     ) async throws -> Reply {
         let body = body(id: id, type: type, recordID: recordID, fields: fields, occurredAt: occurredAt, modifiedAt: modifiedAt)
         return try await sendSigned(client, id: id, body: body)

@@ -29,7 +29,7 @@ struct WebhookTests {
             let updated = try await Webhook.event(
                 client, id: "evt_update", type: "user.updated", recordID: "recAda00000000001",
                 fields: Webhook.fields(email: "ada@example.com", name: "Ada Lovelace", role: "member"),
-                occurredAt: "2026-11-26T11:00:00Z")
+                occurredAt: FixtureTime.iso("11:00"))
             #expect(updated.status == .ok, "\(updated.text)")
             #expect(updated.outcome == "updated")
             #expect(updated.userID == user.id)
@@ -39,7 +39,7 @@ struct WebhookTests {
 
             let deleted = try await Webhook.event(
                 client, id: "evt_delete", type: "user.deleted", recordID: "recAda00000000001", fields: nil,
-                occurredAt: "2026-11-26T12:00:00Z")
+                occurredAt: FixtureTime.iso("12:00"))
             #expect(deleted.status == .ok, "\(deleted.text)")
             #expect(deleted.outcome == "deleted")
             #expect(deleted.userID == user.id)
@@ -61,13 +61,13 @@ struct WebhookTests {
                 client, id: "evt_1", recordID: "recBob00000000001", fields: Webhook.fields(email: "bob@example.com", name: "Bob"))
             let updated = try await Webhook.event(
                 client, id: "evt_2", type: "user.updated", recordID: "recBob00000000001", fields: ["Name": "Robert"],
-                occurredAt: "2026-11-26T09:00:00Z", modifiedAt: "2026-11-26T13:00:00Z")
+                occurredAt: FixtureTime.iso("09:00"), modifiedAt: FixtureTime.iso("13:00"))
             #expect(updated.status == .ok, "\(updated.text)")
             #expect(updated.outcome == "updated")
             let user = try #require(try await harness.pipeline.store.user(recordID: "recBob00000000001"))
             #expect(user.displayName == "Robert")
             #expect(user.emailCanonical == "bob@example.com")
-            #expect(user.sourceModifiedAt == Date(timeIntervalSince1970: 1_795_698_000)) // 2026-11-26T13:00:00Z
+            #expect(user.sourceModifiedAt == FixtureTime.date("13:00"))
         }
     }
 
@@ -97,7 +97,7 @@ struct WebhookTests {
             // Newer, so its effect would apply if it were not undone.
             let changed = Webhook.body(
                 id: "evt_replay", recordID: "recRe000000000001", fields: Webhook.fields(email: "re@example.com", name: "Changed"),
-                occurredAt: "2026-11-26T11:00:00Z")
+                occurredAt: FixtureTime.iso("11:00"))
             let conflict = try await Webhook.sendSigned(client, id: "evt_replay", body: changed)
             #expect(conflict.status == .conflict)
             #expect(conflict.json["error"] as? String == "event_id_conflict")
@@ -199,10 +199,10 @@ struct WebhookTests {
         try await ServiceHarness.run { harness, client in
             _ = try await Webhook.event(
                 client, id: "evt_a", recordID: "recOld000000000001",
-                fields: Webhook.fields(email: "old@example.com", name: "Newest"), occurredAt: "2026-11-26T12:00:00Z")
+                fields: Webhook.fields(email: "old@example.com", name: "Newest"), occurredAt: FixtureTime.iso("12:00"))
             let older = try await Webhook.event(
                 client, id: "evt_b", type: "user.updated", recordID: "recOld000000000001",
-                fields: Webhook.fields(email: "old@example.com", name: "Older"), occurredAt: "2026-11-26T10:00:00Z")
+                fields: Webhook.fields(email: "old@example.com", name: "Older"), occurredAt: FixtureTime.iso("10:00"))
             #expect(older.status == .ok, "\(older.text)")
             #expect(older.outcome == "stale_ignored")
             let user = try #require(try await harness.pipeline.store.user(recordID: "recOld000000000001"))
@@ -227,7 +227,7 @@ struct WebhookTests {
                 tokenHash: "hash-soft-1", familyID: UUID(), userID: userID, expiresAt: Date().addingTimeInterval(3600))
 
             let deleted = try await Webhook.event(
-                client, id: "evt_d", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: "2026-11-26T11:00:00Z")
+                client, id: "evt_d", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: FixtureTime.iso("11:00"))
             #expect(deleted.outcome == "deleted")
             let gone = try #require(try await harness.pipeline.store.user(recordID: "recSoft00000000001"))
             #expect(gone.deletedAt != nil)
@@ -237,13 +237,13 @@ struct WebhookTests {
 
             // Deleting again: still `deleted` (idempotent), no error.
             let again = try await Webhook.event(
-                client, id: "evt_d2", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: "2026-11-26T11:30:00Z")
+                client, id: "evt_d2", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: FixtureTime.iso("11:30"))
             #expect(again.status == .ok)
             #expect(again.outcome == "deleted")
 
             let restored = try await Webhook.event(
                 client, id: "evt_u", type: "user.updated", recordID: "recSoft00000000001",
-                fields: Webhook.fields(email: "soft@example.com", name: "Back"), occurredAt: "2026-11-26T12:00:00Z")
+                fields: Webhook.fields(email: "soft@example.com", name: "Back"), occurredAt: FixtureTime.iso("12:00"))
             #expect(restored.status == .ok, "\(restored.text)")
             let back = try #require(try await harness.pipeline.store.user(recordID: "recSoft00000000001"))
             #expect(back.deletedAt == nil)

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Opens after consecutive failures (or at once on a 429, for Airtable's 30
+/// Opens after consecutive failures (for Airtable also at once on a 429, for its 30
 /// seconds); while open, lookups answer `unavailable` without a request.
 /// After the open period one probe is let through (half-open).
 public final class CircuitBreaker: Sendable {
@@ -87,7 +87,7 @@ public final class CircuitBreaker: Sendable {
         phase.withLock { if case .closed = $0 { return false } else { return true } }
     }
 
-    static func wholeSeconds(_ duration: Duration) -> Int {
+    public static func wholeSeconds(_ duration: Duration) -> Int {
         max(1, Int(duration.components.seconds) + (duration.components.attoseconds > 0 ? 1 : 0))
     }
 }

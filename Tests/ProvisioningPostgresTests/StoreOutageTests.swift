@@ -1,0 +1,137 @@
+import Foundation
+import PostgresNIO
+import Provisioning
+import Synchronization
+import Testing
+@testable import ProvisioningPostgres
+import ProvisioningTestKit
+
+/// A PostgreSQL server of the test's own, stopped and started as in an outage.
+@Suite("A store whose server stops and comes back", .serialized)
+struct StoreOutageTests {
+    struct Running {
+        let cluster: ThrowawayCluster
+        let store: PostgresIdentityStore
+    }
+
+    /// A started cluster with a migrated database holding one user.
+    static func start(deadlineSeconds: Double) async throws -> Running {
+        let cluster = try ThrowawayCluster()
+        try cluster.start()
+        let admin = try await PostgresConnection.connect(
+            configuration: try PostgresURL.connectionConfiguration(from: cluster.adminURL), id: 1, logger: TestDatabase.logger)
+        _ = try await admin.query("CREATE DATABASE provision", logger: TestDatabase.logger)
+        try await admin.close()
+        let url = cluster.url(database: "provision")
+        let client = PostgresClient(configuration: try PostgresURL.configuration(from: url, poolSize: 10), backgroundLogger: TestDatabase.logger)
+        Task { await client.run() }
+        let store = PostgresIdentityStore(
+            client: client, precedence: .init(), softDelete: .init(), attributes: Attribute.core, logger: TestDatabase.logger,
+            deadlineSeconds: deadlineSeconds, migrationSession: try PostgresURL.connectionConfiguration(from: url))
+        try await store.migrate()
+        _ = try await store.upsert(SourceRecord(recordID: nil, values: ["email": "ada@example.com"], modifiedAt: Date()))
+        return Running(cluster: cluster, store: store)
+    }
+
+    @Test("while the store is known down a call is refused at once; after the restart a probe goes through and lookups succeed")
+    func knownDownThenProbe() async throws {
+        let running = try await Self.start(deadlineSeconds: 2)
+        defer { running.cluster.destroy() }
+        let store = running.store
+        #expect(try await store.user(canonicalEmail: "ada@example.com") != nil)
+
+        try running.cluster.stop()
+        var failures = 0
+        while !store.gate.isKnownDown && failures < 20 {
+            await #expect(throws: StoreError.self) { try await store.user(canonicalEmail: "ada@example.com") }
+            failures += 1
+        }
+        #expect(store.gate.isKnownDown, "the circuit opened after \(failures) failed calls")
+        // Refused without waiting for the server: the error says the store is known down.
+        do {
+            _ = try await store.user(id: UUID())
+            Issue.record("a call succeeded with the server stopped")
+        } catch let error as StoreError {
+            #expect(error.description.contains("the store is down"), "\(error)")
+        }
+
+        try running.cluster.start()
+        let recovered = try await Self.firstSuccess(store, within: .seconds(30))
+        #expect(recovered != nil, "no lookup succeeded within 30 s of the restart")
+        #expect(!store.gate.isKnownDown)
+        #expect(try await store.user(canonicalEmail: "ada@example.com") != nil)
+    }
+
+    /// Lookups paced 50 ms apart until one succeeds: how long after the call that began.
+    static func firstSuccess(_ store: PostgresIdentityStore, within limit: Duration) async throws -> Duration? {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < limit {
+            if (try? await store.user(canonicalEmail: "ada@example.com")) != nil { return ContinuousClock.now - started }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test("soak: continuous lookups from 8 tasks over repeated 10 s outages; after each restart every lookup succeeds within 2 s")
+    func soak() async throws {
+        let outages = Int(ProcessInfo.processInfo.environment["OUTAGE_SOAK_COUNT"] ?? "") ?? 2
+        let outageSeconds = Int(ProcessInfo.processInfo.environment["OUTAGE_SOAK_SECONDS"] ?? "") ?? 10
+        let running = try await Self.start(deadlineSeconds: 5)
+        defer { running.cluster.destroy() }
+        let log = OutcomeLog()
+        let workers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            let began = ContinuousClock.now
+                            let ok = (try? await running.store.user(canonicalEmail: "ada@example.com")) != nil
+                            log.append(began: began, ended: .now, ok: ok)
+                            try? await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                }
+            }
+        }
+        var stops: [ContinuousClock.Instant] = []
+        var restarts: [ContinuousClock.Instant] = []
+        for _ in 0..<outages {
+            try await Task.sleep(for: .seconds(5))
+            stops.append(.now)
+            try running.cluster.stop()
+            try await Task.sleep(for: .seconds(outageSeconds))
+            try running.cluster.start()
+            restarts.append(.now)
+        }
+        try await Task.sleep(for: .seconds(4))
+        workers.cancel()
+        await workers.value
+
+        var recoveries: [Double] = []
+        for (index, restart) in restarts.enumerated() {
+            let end = index + 1 < stops.count ? stops[index + 1] : ContinuousClock.now
+            // Recovery: from the restart to the end of the last failed call that began after it.
+            let failedAfter = log.outcomes.filter { $0.began >= restart && $0.began < end && !$0.ok }
+            let recovery = failedAfter.map { $0.ended - restart }.max() ?? .zero
+            let seconds = Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18
+            recoveries.append(seconds)
+            let lateFailures = log.outcomes.filter { $0.began >= restart + .seconds(2) && $0.began < end && !$0.ok }
+            #expect(lateFailures.isEmpty, "outage \(index + 1): \(lateFailures.count) lookups failed more than 2 s after the restart")
+            #expect(log.outcomes.contains { $0.began >= restart && $0.began < end && $0.ok }, "outage \(index + 1): no success after the restart")
+        }
+        print("outage-soak recovery_s " + recoveries.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    }
+
+    final class OutcomeLog: Sendable {
+        struct Outcome {
+            let began: ContinuousClock.Instant
+            let ended: ContinuousClock.Instant
+            let ok: Bool
+        }
+        private let storage = Mutex<[Outcome]>([])
+        var outcomes: [Outcome] { storage.withLock { $0 } }
+        func append(began: ContinuousClock.Instant, ended: ContinuousClock.Instant, ok: Bool) {
+            storage.withLock { $0.append(Outcome(began: began, ended: ended, ok: ok)) }
+        }
+    }
+}
