@@ -12,6 +12,7 @@ import Provisioning
 /// one key make one request; nothing waits longer than `timeout_ms`.
 public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
+    public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
     public let budget: AirtableBudget
     private let http: HTTPClient
     private let logger: Logger

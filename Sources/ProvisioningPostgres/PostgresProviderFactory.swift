@@ -69,4 +69,9 @@ extension PostgresProviderFactory {
     public static func configuration(url: String, poolSize: Int) throws -> PostgresClient.Configuration {
         try PostgresURL.configuration(from: url, poolSize: poolSize)
     }
+
+    /// A one-session configuration from the same URL (migrations, tools).
+    public static func sessionConfiguration(url: String) throws -> PostgresConnection.Configuration {
+        try PostgresURL.connectionConfiguration(from: url)
+    }
 }

@@ -10,6 +10,7 @@ struct AuthRoutes: Sendable {
     let tokens: TokenIssuer
     let passwords: PasswordVerifier
     let throttle: LoginThrottle
+    let failureFloor: FailureFloor
     let clientAddress: ClientAddress
     let logger: Logger
 
@@ -35,22 +36,48 @@ struct AuthRoutes: Sendable {
         let password: String
     }
 
+    /// RFC 5321's limit on a forward path; longer is refused before any
+    /// throttle entry or lookup.
+    static let maxEmailBytes = 254
+
     func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let arrival = ContinuousClock.now
         let body: LoginRequest = try await RequestBody.decode(request, context)
         guard body.password.utf8.count <= PasswordVerifier.maxPasswordBytes else {
             throw APIError(.badRequest, "invalid_request", detail: "password is longer than 72 bytes")
         }
+        guard body.email.utf8.count <= Self.maxEmailBytes else {
+            throw APIError(.badRequest, "invalid_request", detail: "email is longer than \(Self.maxEmailBytes) bytes")
+        }
         let emailKey = EmailAddress.canonical(body.email) ?? body.email.lowercased()
         let address = clientAddress.resolve(request: request, context: context)
-        if let wait = throttle.retryAfter(email: emailKey, address: address) {
+        let reservation: LoginThrottle.Reservation
+        switch await throttle.reserve(email: emailKey, address: address) {
+        case .success(let reserved):
+            reservation = reserved
+        case .failure(let wait):
             logger.warning("auth.throttled", metadata: ["event": "auth.throttled", "email": .string(EmailMask.mask(emailKey)), "client": .string(address)])
-            throw APIError(.tooManyRequests, "too_many_requests", headers: [.retryAfter: String(wait)])
+            throw APIError(.tooManyRequests, "too_many_requests", headers: [.retryAfter: String(wait.seconds)])
         }
+        do {
+            let response = try await verifiedLogin(body, emailKey: emailKey)
+            throttle.settle(reservation, .succeeded)
+            return response
+        } catch let error as APIError where error.status == .unauthorized || error.status == .serviceUnavailable {
+            throttle.settle(reservation, error.status == .unauthorized ? .failed : .unavailable)
+            await failureFloor.wait(since: arrival)
+            throw error
+        } catch {
+            throttle.settle(reservation, .succeeded)
+            throw error
+        }
+    }
+
+    private func verifiedLogin(_ body: LoginRequest, emailKey: String) async throws -> Response {
         let user = try await resolve(orElse: Self.invalidCredentials) { try await pipeline.pipeline.resolve(email: body.email) }
         let usable = user.flatMap { softDelete.allowsLogin($0) ? $0 : nil }
         // A hash is verified in every case, so every failure takes about as long.
         guard try await passwords.verify(body.password, hash: usable?.passwordHash), let usable else {
-            throttle.recordFailure(email: emailKey, address: address)
             logger.info("auth.login_failed", metadata: ["event": "auth.login_failed", "email": .string(EmailMask.mask(emailKey))])
             throw Self.invalidCredentials
         }

@@ -16,6 +16,13 @@ struct PasswordVerifier: Sendable {
         }
     }
 
+    /// How long one verify at the configured cost takes here.
+    func measureVerify() async throws -> Duration {
+        let started = ContinuousClock.now
+        _ = try await verify("provisiond-measure", hash: nil)
+        return ContinuousClock.now - started
+    }
+
     /// Verify `password` against `hash`, or against the dummy hash when nil.
     func verify(_ password: String, hash: String?) async throws -> Bool {
         let target = hash ?? dummyHash

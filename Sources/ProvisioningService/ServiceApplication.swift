@@ -36,10 +36,14 @@ public func buildApplication(
     HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
         .register(on: router)
     let auth = pipeline.config.auth
+    let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
     try await AuthRoutes(
         pipeline: pipeline, tokens: TokenIssuer(config: auth, logger: logger),
-        passwords: PasswordVerifier(cost: auth.bcryptCost),
-        throttle: LoginThrottle(perEmail: auth.maxFailedLoginsPerEmail, perAddress: auth.maxFailedLoginsPerAddress, windowSeconds: auth.failedLoginWindowSeconds),
+        passwords: passwords,
+        throttle: LoginThrottle(limits: .init(
+            perPair: auth.maxFailedLoginsPerEmailAndAddress, perEmail: auth.maxFailedLoginsPerEmail,
+            perAddress: auth.maxFailedLoginsPerAddress, windowSeconds: auth.failedLoginWindowSeconds)),
+        failureFloor: FailureFloor.make(config: auth, sources: pipeline.sources.map(\.source), passwords: passwords),
         clientAddress: ClientAddress(trustedProxies: Set(auth.trustedProxies)), logger: logger
     ).register(on: router)
     WebhookRoutes(pipeline: pipeline, metrics: options.metrics, logger: logger).register(on: router)

@@ -127,7 +127,7 @@ struct WebhookRoutes: Sendable {
 
         let effect: WebhookEffect
         do {
-            effect = try mapper.effect(for: event, receivedAt: receivedAt)
+            effect = try mapper.effect(for: event, receivedAt: receivedAt, futureToleranceSeconds: verifier.toleranceSeconds)
         } catch let error as WebhookEvent.InvalidPayload {
             throw WebhookRejection.invalidPayload(error.detail)
         } catch let error as WebhookEvent.Unprocessable {

@@ -8,7 +8,9 @@ import Provisioning
 public struct HMACSignatureVerifier: SignatureVerifier {
     public let kind = "hmac-sha256"
     let keys: [SymmetricKey]
-    let toleranceSeconds: Int
+    public let toleranceSeconds: Int
+    /// `v1,` entries of `webhook-signature` considered at most.
+    static let maxEntries = 8
 
     public init(secrets: [String], toleranceSeconds: Int) throws(HMACSignatureScheme.InvalidSecret) {
         self.keys = try secrets.map { secret throws(HMACSignatureScheme.InvalidSecret) in try HMACSignatureScheme.key(fromSecret: secret) }
@@ -31,18 +33,21 @@ public struct HMACSignatureVerifier: SignatureVerifier {
         guard !overflow, skew.magnitude <= UInt(toleranceSeconds) else {
             return .invalid(reason: "webhook-timestamp outside the tolerance")
         }
+        // At most `maxEntries` entries are read, and each secret's MAC is
+        // computed once: a header of thousands of entries costs no more than
+        // a normal delivery (CONTRACT.md §10).
+        let candidates = signatures.utf8.split(separator: UInt8(ascii: " "), maxSplits: Self.maxEntries, omittingEmptySubsequences: true)
+            .prefix(Self.maxEntries)
+            .compactMap { entry -> Data? in
+                guard entry.starts(with: "v1,".utf8) else { return nil }
+                return Data(base64Encoded: String(decoding: entry.dropFirst(3), as: UTF8.self))
+            }
+        guard !candidates.isEmpty else { return .invalid(reason: "no v1 signature in webhook-signature") }
         var content = Array("\(id).\(timestampText).".utf8)
         content.append(contentsOf: body)
-        let candidates = signatures.split(separator: " ").compactMap { entry -> Data? in
-            let parts = entry.split(separator: ",", maxSplits: 1)
-            guard parts.count == 2, parts[0] == "v1" else { return nil }
-            return Data(base64Encoded: String(parts[1]))
-        }
-        guard !candidates.isEmpty else { return .invalid(reason: "no v1 signature in webhook-signature") }
         for key in keys {
-            for candidate in candidates where HMAC<SHA256>.isValidAuthenticationCode(candidate, authenticating: content, using: key) {
-                return .valid(eventID: id)
-            }
+            let mac = Array(HMAC<SHA256>.authenticationCode(for: content, using: key))
+            if candidates.contains(where: { ConstantTime.equals(mac, $0) }) { return .valid(eventID: id) }
         }
         return .invalid(reason: "no signature matches a configured secret")
     }
@@ -55,7 +60,7 @@ public struct HMACSignatureScheme: SignatureSchemeFactory {
     }
 
     public struct InvalidSecret: Error, CustomStringConvertible {
-        public var description: String { "a secret must be 'whsec_' followed by base64" }
+        public var description: String { "a secret must be 'whsec_' followed by the base64 of at least \(HMACSignatureScheme.minimumKeyBytes) bytes" }
     }
 
     public init() {}
@@ -67,9 +72,12 @@ public struct HMACSignatureScheme: SignatureSchemeFactory {
           tolerance_s: 300                   # how far webhook-timestamp may be from now
         """
 
+    /// A shorter key could be guessed offline from one signed delivery.
+    static let minimumKeyBytes = 24
+
     static func key(fromSecret secret: String) throws(InvalidSecret) -> SymmetricKey {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        guard !encoded.isEmpty, let data = Data(base64Encoded: encoded) else { throw InvalidSecret() }
+        guard !encoded.isEmpty, let data = Data(base64Encoded: encoded), data.count >= minimumKeyBytes else { throw InvalidSecret() }
         return SymmetricKey(data: data)
     }
 

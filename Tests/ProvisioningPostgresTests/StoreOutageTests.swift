@@ -17,7 +17,7 @@ struct StoreOutageTests {
     /// A started cluster with a migrated database holding one user.
     static func start(deadlineSeconds: Double) async throws -> Running {
         let cluster = try ThrowawayCluster()
-        try cluster.start()
+        try await cluster.start()
         let admin = try await PostgresConnection.connect(
             configuration: try PostgresURL.connectionConfiguration(from: cluster.adminURL), id: 1, logger: TestDatabase.logger)
         _ = try await admin.query("CREATE DATABASE provision", logger: TestDatabase.logger)
@@ -40,7 +40,7 @@ struct StoreOutageTests {
         let store = running.store
         #expect(try await store.user(canonicalEmail: "ada@example.com") != nil)
 
-        try running.cluster.stop()
+        try await running.cluster.stop()
         var failures = 0
         while !store.gate.isKnownDown && failures < 20 {
             await #expect(throws: StoreError.self) { try await store.user(canonicalEmail: "ada@example.com") }
@@ -55,7 +55,7 @@ struct StoreOutageTests {
             #expect(error.description.contains("the store is down"), "\(error)")
         }
 
-        try running.cluster.start()
+        try await running.cluster.start()
         let recovered = try await Self.firstSuccess(store, within: .seconds(30))
         #expect(recovered != nil, "no lookup succeeded within 30 s of the restart")
         #expect(!store.gate.isKnownDown)
@@ -98,9 +98,9 @@ struct StoreOutageTests {
         for _ in 0..<outages {
             try await Task.sleep(for: .seconds(5))
             stops.append(.now)
-            try running.cluster.stop()
+            try await running.cluster.stop()
             try await Task.sleep(for: .seconds(outageSeconds))
-            try running.cluster.start()
+            try await running.cluster.start()
             restarts.append(.now)
         }
         try await Task.sleep(for: .seconds(4))

@@ -21,6 +21,7 @@ enum AuthFixtures {
           signing_key: \(signingKey)
           max_failed_logins_per_email: 3
           max_failed_logins_per_address: 1000
+          min_failure_ms: 0
         """
     }
 

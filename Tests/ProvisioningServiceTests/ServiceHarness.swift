@@ -65,7 +65,7 @@ struct ServiceHarness: Sendable {
                   modified_at: Last Modified
             resolution:
               negative_cache_s: \(options.negativeCacheSeconds)
-            \(hasAuth ? "" : "auth:\n  bcrypt_cost: 10\n")
+            \(hasAuth ? "" : "auth:\n  bcrypt_cost: 10\n  min_failure_ms: 0\n")
             \(hasWebhook ? "" : """
             webhook:
               schemes:

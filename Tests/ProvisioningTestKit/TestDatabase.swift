@@ -37,7 +37,8 @@ public enum TestDatabase {
         let url = try await create()
         let client = PostgresClient(configuration: try PostgresProviderFactory.configuration(url: url, poolSize: poolSize), backgroundLogger: logger)
         Task { await client.run() }
-        try await Migrations.apply(client: client, logger: logger)
+        // On a session of its own, as `serve` does: the pool may not run yet.
+        try await Migrations.apply(session: try PostgresProviderFactory.sessionConfiguration(url: url), logger: logger)
         return client
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +33,13 @@ public final class ThrowawayCluster: Sendable {
         try asOwner("\(bin)/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
     }
 
-    public func start() throws {
+    /// On NIO's thread pool: the command blocks, and must not hold one of
+    /// the few cooperative threads every other test shares.
+    public func start() async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.startNow() }
+    }
+
+    private func startNow() throws {
         try asOwner("\(bin)/pg_ctl", [
             "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
             "-o", "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
@@ -41,7 +48,11 @@ public final class ThrowawayCluster: Sendable {
     }
 
     /// `pg_ctl stop -m fast`: every session is ended, as in a real outage.
-    public func stop() throws {
+    public func stop() async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.stopNow() }
+    }
+
+    private func stopNow() throws {
         try asOwner("\(bin)/pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"])
     }
 

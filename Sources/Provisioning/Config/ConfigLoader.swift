@@ -213,9 +213,12 @@ public struct ConfigLoader: Sendable {
         config.accessTokenTTLSeconds = section.int("access_token_ttl_s", default: config.accessTokenTTLSeconds, range: 1...Int.max)
         config.refreshTokenTTLSeconds = section.int("refresh_token_ttl_s", default: config.refreshTokenTTLSeconds, range: 1...Int.max)
         config.signingKey = section.string("signing_key", default: "")
+        config.maxFailedLoginsPerEmailAndAddress = section.int(
+            "max_failed_logins_per_email_and_address", default: config.maxFailedLoginsPerEmailAndAddress, range: 1...Int.max)
         config.maxFailedLoginsPerEmail = section.int("max_failed_logins_per_email", default: config.maxFailedLoginsPerEmail, range: 1...Int.max)
         config.maxFailedLoginsPerAddress = section.int("max_failed_logins_per_address", default: config.maxFailedLoginsPerAddress, range: 1...Int.max)
         config.failedLoginWindowSeconds = section.int("failed_login_window_s", default: config.failedLoginWindowSeconds, range: 1...Int.max)
+        if section.isPresent("min_failure_ms") { config.minFailureMilliseconds = section.int("min_failure_ms", default: 0, range: 0...600_000) }
         config.meCacheMilliseconds = section.int("me_cache_ms", default: config.meCacheMilliseconds, range: 0...60_000)
         config.trustedProxies = section.stringList("trusted_proxies") ?? []
         section.rejectUnknownKeys()

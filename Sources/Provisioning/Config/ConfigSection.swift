@@ -66,6 +66,9 @@ public final class ConfigSection {
         return nil
     }
 
+    /// Whether `key` is written at all (for keys whose default is computed).
+    public func isPresent(_ key: String) -> Bool { node(key) != nil }
+
     public func string(_ key: String) -> String? {
         guard let node = node(key) else { return nil }
         return scalarText(node, path: childPath(key))

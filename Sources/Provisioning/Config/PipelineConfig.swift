@@ -44,10 +44,16 @@ public struct AuthConfig: Sendable, Equatable {
     public var refreshTokenTTLSeconds: Int = 2_592_000
     /// Base64 Ed25519 private key; empty: generate at start (dev only).
     public var signingKey: String = ""
-    /// Failed logins allowed per email, and per client address, in one window.
-    public var maxFailedLoginsPerEmail: Int = 5
-    public var maxFailedLoginsPerAddress: Int = 20
-    public var failedLoginWindowSeconds: Int = 300
+    /// Failed sign-ins allowed per (email, client address) pair, per email
+    /// from all addresses, and per address, in one window (CONTRACT.md §10).
+    public var maxFailedLoginsPerEmailAndAddress: Int = 5
+    public var maxFailedLoginsPerEmail: Int = 50
+    public var maxFailedLoginsPerAddress: Int = 100
+    public var failedLoginWindowSeconds: Int = 900
+    /// Every 401 and 503 of a sign-in route leaves no earlier than this after
+    /// arrival; nil: the largest source timeout plus one bcrypt verify,
+    /// measured at start.
+    public var minFailureMilliseconds: Int?
     /// How long `GET /api/auth/me` may answer from a user this process read
     /// by id (its own writes void it at once); 0 reads the store every time.
     public var meCacheMilliseconds: Int = 1000

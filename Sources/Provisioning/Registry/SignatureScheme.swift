@@ -25,6 +25,14 @@ public protocol SignatureVerifier: Sendable {
     /// Whether this scheme's headers are present: the first such scheme decides.
     func isPresent(in headers: HeaderLookup) -> Bool
     func verify(headers: HeaderLookup, body: [UInt8], now: Date) -> SignatureCheck
+    /// How far a delivery's times may lie in the future: its `tolerance_s`
+    /// (a record modified later than that is refused, CONTRACT.md §10).
+    var toleranceSeconds: Int { get }
+}
+
+extension SignatureVerifier {
+    /// Schemes without a timestamp of their own use Standard Webhooks' default.
+    public var toleranceSeconds: Int { 300 }
 }
 
 /// A signature scheme kind, registered by `kind` like providers.

@@ -150,14 +150,19 @@ public struct WebhookEventMapper: Sendable {
 
     /// The store write the event asks for. `modified_at` defaults to
     /// `occurred_at`, then to `receivedAt`.
-    public func effect(for event: WebhookEvent, receivedAt: Date) throws -> WebhookEffect {
+    /// `futureToleranceSeconds`: a record modified more than this after
+    /// `receivedAt` is refused (it would win every later stale check).
+    public func effect(for event: WebhookEvent, receivedAt: Date, futureToleranceSeconds: Int = 300) throws -> WebhookEffect {
         switch event.type {
         case .deleted:
             return .delete(recordID: event.recordID)
         case .created, .updated:
             let values = try values(of: event)
-            let record = SourceRecord(
-                recordID: event.recordID, values: values, modifiedAt: event.recordModifiedAt ?? event.occurredAt ?? receivedAt)
+            let modifiedAt = event.recordModifiedAt ?? event.occurredAt ?? receivedAt
+            guard modifiedAt.timeIntervalSince(receivedAt) <= Double(futureToleranceSeconds) else {
+                throw WebhookEvent.Unprocessable("record.modified_at is more than \(futureToleranceSeconds) s in the future")
+            }
+            let record = SourceRecord(recordID: event.recordID, values: values, modifiedAt: modifiedAt)
             if event.type == .created, record.email == nil {
                 throw WebhookEvent.Unprocessable("a user.created event must carry an email")
             }
