@@ -15,7 +15,7 @@ struct StoreOutageTests {
     }
 
     /// A started cluster with a migrated database holding one user.
-    static func start(deadlineSeconds: Double) async throws -> Running {
+    static func start(deadlineSeconds: Double, probeInterval: Duration = .milliseconds(500)) async throws -> Running {
         let cluster = try ThrowawayCluster()
         try await cluster.start()
         let admin = try await PostgresConnection.connect(
@@ -27,7 +27,7 @@ struct StoreOutageTests {
         Task { await client.run() }
         let store = PostgresIdentityStore(
             client: client, precedence: .init(), softDelete: .init(), attributes: Attribute.core, logger: TestDatabase.logger,
-            deadlineSeconds: deadlineSeconds, migrationSession: try PostgresURL.connectionConfiguration(from: url))
+            gate: StoreGate(deadlineSeconds: deadlineSeconds, probeInterval: probeInterval), migrationSession: try PostgresURL.connectionConfiguration(from: url))
         try await store.migrate()
         _ = try await store.upsert(SourceRecord(recordID: nil, values: ["email": "ada@example.com"], modifiedAt: Date()))
         return Running(cluster: cluster, store: store)
@@ -35,7 +35,8 @@ struct StoreOutageTests {
 
     @Test("while the store is known down a call is refused at once; after the restart a probe goes through and lookups succeed")
     func knownDownThenProbe() async throws {
-        let running = try await Self.start(deadlineSeconds: 2)
+        // A probe interval long enough that the refused call below cannot be a probe, even on a loaded machine.
+        let running = try await Self.start(deadlineSeconds: 2, probeInterval: .seconds(10))
         defer { running.cluster.destroy() }
         let store = running.store
         #expect(try await store.user(canonicalEmail: "ada@example.com") != nil)
