@@ -113,6 +113,9 @@ auth:
   bcrypt_cost: 10
   max_failed_logins_per_address: 1000000000
   failed_login_window_s: 2
+  # The failure floor would default to the 5 s timeout above plus bcrypt on
+  # every generated 401; the floor itself is tested in the suite.
+  min_failure_ms: 300
 YAML
 export AIRTABLE_API_URL
 
