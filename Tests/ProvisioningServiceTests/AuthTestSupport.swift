@@ -15,14 +15,15 @@ enum AuthFixtures {
     static let signingKey = "q1hL0wO2yM0cJb3pX6oQ5z8vR4sT7uY9wE1rA2dF3gH="
 
     static var authYAML: String {
-        """
-        auth:
-          bcrypt_cost: 10
-          signing_key: \(signingKey)
-          max_failed_logins_per_email: 3
-          max_failed_logins_per_address: 1000
-          min_failure_ms: 0
-        """
+        options(auth: ["max_failed_logins_per_email: 3", "max_failed_logins_per_address: 1000", "min_failure_ms: 0"]).extraYAML
+    }
+
+    /// The harness with an `auth:` section of the test key, cost 10 and `lines`
+    /// (each a `key: value` line of that section).
+    static func options(auth lines: [String]) -> ServiceHarness.Options {
+        var options = ServiceHarness.Options()
+        options.extraYAML = (["auth:", "  bcrypt_cost: 10", "  signing_key: \(signingKey)"] + lines.map { "  " + $0 }).joined(separator: "\n")
+        return options
     }
 
     /// The harness with the auth settings above.

@@ -23,16 +23,10 @@ struct FailureFloorTests {
 
     @Test("with Airtable at 150 ms, unknown-email, wrong-password and Airtable-only wrong-password 401s take the same time")
     func indistinguishable() async throws {
-        var options = ServiceHarness.Options()
+        // No min_failure_ms: the default (largest source timeout + one bcrypt verify).
+        var options = AuthFixtures.options(auth: ["max_failed_logins_per_address: 1000"])
         options.simLatencyMs = 150
         options.timeoutMilliseconds = 600
-        // No min_failure_ms: the default (largest source timeout + one bcrypt verify).
-        options.extraYAML = """
-            auth:
-              bcrypt_cost: 10
-              signing_key: \(AuthFixtures.signingKey)
-              max_failed_logins_per_address: 1000
-            """
         try await ServiceHarness.run(options) { harness, client in
             try await AuthFixtures.storeUser(harness, email: "stored@example.com")
             var unknown: [Duration] = [], wrong: [Duration] = [], airtableOnly: [Duration] = []
@@ -52,14 +46,7 @@ struct FailureFloorTests {
 
     @Test("a failure leaves no earlier than min_failure_ms after arrival; a success is not held back")
     func configuredFloor() async throws {
-        var options = ServiceHarness.Options()
-        options.extraYAML = """
-            auth:
-              bcrypt_cost: 10
-              signing_key: \(AuthFixtures.signingKey)
-              min_failure_ms: 15000
-            """
-        try await ServiceHarness.run(options) { harness, client in
+        try await ServiceHarness.run(AuthFixtures.options(auth: ["min_failure_ms: 15000"])) { harness, client in
             try await AuthFixtures.storeUser(harness, email: "floor@example.com")
             let failure = try await Self.failedLogin(client, "floor@example.com", "wrong")
             #expect(failure >= .milliseconds(15_000))

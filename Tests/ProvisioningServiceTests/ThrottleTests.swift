@@ -10,17 +10,8 @@ import Testing
 /// address, reserved when an attempt starts.
 @Suite("Sign-in throttling")
 struct ThrottleTests {
-    static func options(extraAuth: String = "") -> ServiceHarness.Options {
-        var options = ServiceHarness.Options()
-        options.extraYAML = """
-            auth:
-              bcrypt_cost: 10
-              signing_key: \(AuthFixtures.signingKey)
-              min_failure_ms: 0
-              trusted_proxies: ["127.0.0.1"]
-            \(extraAuth)
-            """
-        return options
+    static func options(_ lines: String...) -> ServiceHarness.Options {
+        AuthFixtures.options(auth: ["min_failure_ms: 0", #"trusted_proxies: ["127.0.0.1"]"#] + lines)
     }
 
     static func login(_ client: any TestClientProtocol, _ email: String, _ password: String = AuthFixtures.password, from address: String) async throws -> TestResponse {
@@ -64,8 +55,7 @@ struct ThrottleTests {
 
     @Test("the per-email limit holds across addresses; the per-address limit across emails, 503s included")
     func emailAndAddressLimits() async throws {
-        let extra = "  max_failed_logins_per_email: 3\n  max_failed_logins_per_address: 4\n"
-        try await ServiceHarness.run(Self.options(extraAuth: extra)) { harness, client in
+        try await ServiceHarness.run(Self.options("max_failed_logins_per_email: 3", "max_failed_logins_per_address: 4")) { harness, client in
             try await AuthFixtures.storeUser(harness, email: "many@example.com")
             for index in 0..<3 {
                 #expect(try await Self.login(client, "many@example.com", "wrong", from: "203.0.113.\(index)").status == .unauthorized)
@@ -86,8 +76,7 @@ struct ThrottleTests {
 
     @Test("an email over 254 bytes is 400 before any throttle entry or lookup")
     func longEmail() async throws {
-        let extra = "  max_failed_logins_per_address: 2\n"
-        try await ServiceHarness.run(Self.options(extraAuth: extra)) { harness, client in
+        try await ServiceHarness.run(Self.options("max_failed_logins_per_address: 2")) { harness, client in
             harness.sim.resetCounters()
             let long = String(repeating: "a", count: 250) + "@example.com"
             for _ in 0..<5 {
