@@ -16,11 +16,16 @@ struct PasswordVerifier: Sendable {
         }
     }
 
-    /// How long one verify at the configured cost takes here.
+    /// How long one verify at the configured cost takes here: the least of
+    /// three, so that a busy moment at start does not set the floor for good.
     func measureVerify() async throws -> Duration {
-        let started = ContinuousClock.now
-        _ = try await verify("provisiond-measure", hash: nil)
-        return ContinuousClock.now - started
+        var fastest = Duration.seconds(3_600)
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            _ = try await verify("provisiond-measure", hash: nil)
+            fastest = min(fastest, ContinuousClock.now - started)
+        }
+        return fastest
     }
 
     /// Verify `password` against `hash`, or against the dummy hash when nil.

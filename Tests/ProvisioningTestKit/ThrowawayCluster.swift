@@ -1,5 +1,4 @@
 import Foundation
-import PostgresNIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,10 +32,19 @@ public final class ThrowawayCluster: Sendable {
         try asOwner("\(bin)/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
     }
 
-    /// On NIO's thread pool: the command blocks, and must not hold one of
-    /// the few cooperative threads every other test shares.
+    /// On a thread of its own: the command blocks, and must hold neither one
+    /// of the few cooperative threads nor NIO's thread pool (bcrypt), which
+    /// every other test shares.
     public func start() async throws {
-        try await NIOThreadPool.singleton.runIfActive { try self.startNow() }
+        try await Self.onOwnThread { try self.startNow() }
+    }
+
+    private static func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do { try body(); continuation.resume() } catch { continuation.resume(throwing: error) }
+            }.start()
+        }
     }
 
     private func startNow() throws {
@@ -49,7 +57,7 @@ public final class ThrowawayCluster: Sendable {
 
     /// `pg_ctl stop -m fast`: every session is ended, as in a real outage.
     public func stop() async throws {
-        try await NIOThreadPool.singleton.runIfActive { try self.stopNow() }
+        try await Self.onOwnThread { try self.stopNow() }
     }
 
     private func stopNow() throws {
