@@ -99,7 +99,8 @@ struct ClientFaultTests {
             let second = await client.lookup(canonicalEmail: "ada@example.com")
             let other = await client.lookup(canonicalEmail: "grace@example.com")
             let byID = await client.lookup(recordID: "recAAAAAAAAAAAAAA")
-            #expect(clock.now - started < .seconds(1))
+            // Far under the 30 s a request would wait for: room for a loaded machine.
+            #expect(clock.now - started < .seconds(10))
             for result in [second, other, byID] {
                 #expect((28...30).contains(result.retryAfter ?? 0), "\(result)")
             }
@@ -285,7 +286,8 @@ struct ClientFaultTests {
                 for i in 0..<10 { group.addTask { await client.lookup(canonicalEmail: "user\(i)@example.com") } }
                 return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
             }
-            #expect(clock.now - started < .seconds(2))
+            // Bounded by the 250 ms timeout, not by waiting for tokens; room for a loaded machine.
+            #expect(clock.now - started < .seconds(10))
             // 2 requests (3 if scheduling spreads the lookups out) are sent; the others are refused without one.
             // A sent request is answered (notFound) or, on a loaded machine, may time out (logged as failed).
             let answered = results.filter { $0 == .notFound }.count
