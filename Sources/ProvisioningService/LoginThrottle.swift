@@ -50,7 +50,8 @@ final class LoginThrottle: Sendable {
     private enum Check: Sendable {
         case reserved(Reservation)
         case refused(RetryAfter)
-        case wait
+        /// Held back by attempts in flight on this key.
+        case wait(Key)
     }
 
     private struct State {
@@ -59,8 +60,9 @@ final class LoginThrottle: Sendable {
         /// dropped from the front, so eviction is amortised O(1) per insert.
         var order: [(key: Key, started: Date)] = []
         var head = 0
-        /// Attempts waiting for one in flight to settle.
-        var waiters: [CheckedContinuation<Check, Never>] = []
+        /// Attempts waiting for one in flight on the key to settle: a settle
+        /// wakes only those, never every waiter.
+        var waiters: [Key: [CheckedContinuation<Check, Never>]] = [:]
     }
 
     private let limits: Limits
@@ -82,8 +84,8 @@ final class LoginThrottle: Sendable {
             let outcome = await withCheckedContinuation { (waiter: CheckedContinuation<Check, Never>) in
                 state.withLock { state in
                     let outcome = check(&state, keys: keys, now: now())
-                    if case .wait = outcome {
-                        state.waiters.append(waiter)
+                    if case .wait(let key) = outcome {
+                        state.waiters[key, default: []].append(waiter)
                     } else {
                         waiter.resume(returning: outcome)
                     }
@@ -113,7 +115,7 @@ final class LoginThrottle: Sendable {
             return max(1, Int(counter.started.addingTimeInterval(window).timeIntervalSince(now).rounded(.up)))
         }
         if let wait = waits.max() { return .refused(RetryAfter(seconds: wait)) }
-        if zip(counters, limits).contains(where: { $0.failures + $0.inFlight >= $1 }) { return .wait }
+        if let blocked = zip(keys, zip(counters, limits)).first(where: { $1.0.failures + $1.0.inFlight >= $1.1 }) { return .wait(blocked.0) }
         for index in keys.indices {
             if state.counters[keys[index]]?.started != counters[index].started { state.order.append((keys[index], counters[index].started)) }
             counters[index].inFlight += 1
@@ -136,10 +138,10 @@ final class LoginThrottle: Sendable {
                 if failing.contains(index) { counter.failures += 1 }
                 state.counters[key] = counter
             }
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            return reservation.keys.flatMap { state.waiters.removeValue(forKey: $0) ?? [] }
         }
-        for waiter in waiters { waiter.resume(returning: .wait) }
+        // Each rechecks (and may wait again on the same or another key).
+        for waiter in waiters { waiter.resume(returning: .wait(reservation.keys[0])) }
     }
 
     private func evict(_ state: inout State, now: Date) {
