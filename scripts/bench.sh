@@ -46,7 +46,7 @@ export WEBHOOK_SECRET=whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ==
 export WEBHOOK_TOKEN=bench-shared-token-0123456789
 sim_start "$BIN" "$PG_TMP"
 PORT=$(pg_free_port)
-"$BIN/provisiond" serve --config providers.yaml --port "$PORT" >"$PG_TMP/provisiond.out" 2>&1 &
+"$BIN/provisiond" serve --config providers.yaml --port "$PORT" --management-port "$(pg_free_port)" >"$PG_TMP/provisiond.out" 2>&1 &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
 READY=""

@@ -49,6 +49,9 @@ if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "vers
     python3 -m venv "$SCHEMATHESIS_VENV"
     "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
 fi
+# The Prometheus project's own parser, for the management listener's /metrics.
+"$SCHEMATHESIS_VENV/bin/python" -c 'import prometheus_client' 2>/dev/null \
+    || "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "prometheus_client==0.21.1" >&2
 "$SCHEMATHESIS_VENV/bin/schemathesis" --version >&2
 
 # 2. The binaries.
@@ -120,8 +123,9 @@ YAML
 export AIRTABLE_API_URL
 
 PORT=$(pg_free_port)
+MANAGEMENT_PORT=$(pg_free_port)
 BASE_URL="http://127.0.0.1:$PORT"
-"$BIN/provisiond" serve --config "$WORK/providers.yaml" --port "$PORT" >"$WORK/provisiond.log" 2>&1 &
+"$BIN/provisiond" serve --config "$WORK/providers.yaml" --port "$PORT" --management-port "$MANAGEMENT_PORT" >"$WORK/provisiond.log" 2>&1 &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
 ready=""
@@ -199,6 +203,21 @@ for (path, method), statuses in sorted(counts.items()):
     print(f"  {method:6} {path:28} " + "  ".join(f"{code}x{n}" for code, n in sorted(statuses.items())))
 PY
 [ "$status" -eq 0 ] || exit "$status"
+
+# 4b. Metrics live on the management listener, parsed by prometheus_client;
+# the public port does not serve them (observability.public_metrics is off).
+public_metrics=$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/metrics")
+[ "$public_metrics" = "404" ] || { echo "public /metrics answered $public_metrics, expected 404" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$MANAGEMENT_PORT/healthz" >/dev/null || { echo "management /healthz failed" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$MANAGEMENT_PORT/metrics" | "$SCHEMATHESIS_VENV/bin/python" -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+names = {family.name for family in text_string_to_metric_families(sys.stdin.read())}
+required = {"auth_readthrough_attempts", "auth_readthrough_success", "webhook_user_events_processed",
+            "webhook_user_events_replayed", "webhook_user_events_failed"}
+missing = required - names
+print(f"management /metrics: {len(names)} families parsed by prometheus_client; contract counters missing: {sorted(missing) or 'none'}", file=sys.stderr)
+sys.exit(1 if missing else 0)' || { echo "management /metrics check failed" >&2; exit 1; }
 
 # 5. SIGTERM drains in-flight requests: a read-through login held up by a slow
 # "Airtable" (1.5 s) is in flight when the service is told to stop; it must

@@ -8,6 +8,7 @@ source scripts/lib/sim.sh
 apt_install_if_missing curl curl
 
 PORT=${PORT:-8080}
+MANAGEMENT_PORT=${MANAGEMENT_PORT:-9000}
 PIDS=()
 cleanup() {
     trap - EXIT INT TERM
@@ -32,7 +33,7 @@ export WEBHOOK_TOKEN=demo-shared-token-0123456789
 mkdir -p "$PG_TMP/logs"
 sim_start "$BIN" "$PG_TMP/logs" --seed demo/airtable-seed.yaml
 
-"$BIN/provisiond" serve --config providers.yaml --port "$PORT" &
+"$BIN/provisiond" serve --config providers.yaml --port "$PORT" --management-port "$MANAGEMENT_PORT" &
 PIDS+=($!)
 for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
@@ -41,7 +42,7 @@ done
 
 cat >&2 <<INFO
 
-provisiond is listening on http://127.0.0.1:$PORT (JSON logs below)
+provisiond is listening on http://127.0.0.1:$PORT (JSON logs below); /metrics on http://127.0.0.1:$MANAGEMENT_PORT
 airtable-sim is at $AIRTABLE_API_URL (base $AIRTABLE_BASE_ID, table Users)
 PostgreSQL: $DATABASE_URL
 
@@ -61,7 +62,8 @@ Try, in another terminal:
   eval "\$($BIN/provisiond sign-event --secret $WEBHOOK_SECRET --body "\$EVENT" --curl http://127.0.0.1:$PORT/api/sync/users/inbound)"
   # replay it (run the same line again): "status":"replayed", no second effect
   eval "\$($BIN/provisiond sign-event --secret $WEBHOOK_SECRET --body "\$EVENT" --curl http://127.0.0.1:$PORT/api/sync/users/inbound)"
-  curl -s http://127.0.0.1:$PORT/metrics | grep -E '^(auth|webhook)_'
+  # metrics are on the management listener, not the public port
+  curl -s http://127.0.0.1:$MANAGEMENT_PORT/metrics | grep -E '^(auth|webhook)_'
 
 Ctrl-C stops provisiond, the simulator and PostgreSQL.
 INFO

@@ -82,39 +82,48 @@ public struct PostgresIdentityStore: IdentityStore {
         }
     }
 
-    public func delete(recordID: String) async throws -> DeleteResult {
+    public func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult {
         try await withConnection { connection in
-            try await delete(recordID: recordID, on: connection)
+            try await delete(recordID: recordID, occurredAt: occurredAt, on: connection)
         }
     }
 
     /// Apply the delete policy on a given connection (inside the caller's
-    /// transaction when there is one); soft and hard deletes revoke the
-    /// user's refresh tokens in the same statement.
-    public func delete(recordID: String, on connection: PostgresConnection) async throws -> DeleteResult {
-        let query: PostgresQuery
+    /// transaction when there is one); soft deletes revoke the user's
+    /// refresh tokens in the same statement (hard deletes cascade). A delete
+    /// older than the row's source time changes nothing: `staleIgnored`.
+    public func delete(recordID: String, occurredAt: Date?, on connection: PostgresConnection) async throws -> DeleteResult {
+        let target = """
+            WITH target AS (
+                SELECT id, COALESCE(source_modified_at > $2::timestamptz, false) AS stale
+                FROM users WHERE airtable_record_id = $1 FOR UPDATE)
+            """
+        let effect: String
         switch softDelete.onDeleteEvent {
         case .ignore:
-            query = "SELECT id FROM users WHERE airtable_record_id = \(recordID)"
+            effect = ""
         case .hard:
-            query = "DELETE FROM users WHERE airtable_record_id = \(recordID) RETURNING id"
+            effect = ", deleted AS (DELETE FROM users WHERE id IN (SELECT id FROM target WHERE NOT stale))"
         case .soft:
-            query = """
-                WITH deleted AS (
+            effect = """
+                , deleted AS (
                     UPDATE users SET deleted_at = COALESCE(deleted_at, now()),
                         updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END
-                    WHERE airtable_record_id = \(recordID) RETURNING id),
+                    WHERE id IN (SELECT id FROM target WHERE NOT stale) RETURNING id),
                 revoked AS (
                     UPDATE refresh_tokens SET revoked_at = now()
                     WHERE user_id IN (SELECT id FROM deleted) AND revoked_at IS NULL)
-                SELECT id FROM deleted
                 """
         }
-        let rows = try await connection.query(query, logger: logger)
-        var id: UUID?
-        for try await value in rows.decode(UUID.self) { id = value }
-        guard let id else { return DeleteResult(outcome: .notFound, userID: nil) }
-        return DeleteResult(outcome: softDelete.onDeleteEvent == .ignore ? .unchanged : .deleted, userID: id)
+        var bindings = PostgresBindings()
+        bindings.append(recordID)
+        bindings.append(occurredAt)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: target + effect + " SELECT id, stale FROM target", binds: bindings), logger: logger)
+        var found: (id: UUID, stale: Bool)?
+        for try await (id, stale) in rows.decode((UUID, Bool).self) { found = (id, stale) }
+        guard let found else { return DeleteResult(outcome: .notFound, userID: nil) }
+        if found.stale { return DeleteResult(outcome: .staleIgnored, userID: found.id) }
+        return DeleteResult(outcome: softDelete.onDeleteEvent == .ignore ? .unchanged : .deleted, userID: found.id)
     }
 
     public func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser? {

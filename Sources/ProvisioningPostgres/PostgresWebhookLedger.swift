@@ -139,8 +139,8 @@ public struct PostgresWebhookLedger: WebhookLedger {
         case .upsert(let record):
             let result = try await store.upsert(record, on: connection, uniqueViolations: uniqueViolations)
             return WebhookOutcome(outcome: result.outcome.rawValue, userID: result.user.id)
-        case .delete(let recordID):
-            let result = try await store.delete(recordID: recordID, on: connection)
+        case .delete(let recordID, let occurredAt):
+            let result = try await store.delete(recordID: recordID, occurredAt: occurredAt, on: connection)
             return WebhookOutcome(outcome: result.outcome.rawValue, userID: result.userID)
         }
     }

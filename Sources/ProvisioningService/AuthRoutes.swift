@@ -81,7 +81,22 @@ struct AuthRoutes: Sendable {
             logger.info("auth.login_failed", metadata: ["event": "auth.login_failed", "email": .string(EmailMask.mask(emailKey))])
             throw Self.invalidCredentials
         }
+        await rehashIfNeeded(body.password, of: usable)
         return try await issueTokens(for: usable, familyID: UUID())
+    }
+
+    /// After a successful login, store the password at `auth.bcrypt_cost`
+    /// when the stored hash has another cost or `$2y$` (an app-side write).
+    /// A failure here is logged; the login still succeeds.
+    private func rehashIfNeeded(_ password: String, of user: StoredUser) async {
+        guard let hash = user.passwordHash else { return }
+        do {
+            guard let fresh = try await passwords.rehash(password, verified: hash, cost: auth.bcryptCost) else { return }
+            _ = try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.passwordHash: fresh])
+            logger.info("auth.password_rehashed", metadata: ["event": "auth.password_rehashed", "user_id": .string(user.id.uuidString.lowercased())])
+        } catch {
+            logger.warning("auth.rehash_failed", metadata: ["event": "auth.rehash_failed", "user_id": .string(user.id.uuidString.lowercased()), "detail": .string("\(error)")])
+        }
     }
 
     // MARK: Refresh

@@ -3,7 +3,7 @@ import Provisioning
 
 /// `/healthz` (the process runs), `/readyz` (the store answers; sources are
 /// reported, never fail it) and `/metrics` (Prometheus text).
-struct HealthRoutes {
+struct HealthRoutes: Sendable {
     let store: any IdentityStore
     let sourceNames: [String]
     let metricsText: @Sendable () -> String
@@ -14,7 +14,8 @@ struct HealthRoutes {
         var sources: [String: String]
     }
 
-    func register(on router: Router<AppRequestContext>) {
+    /// `metrics`: whether this listener answers `/metrics`.
+    func register(on router: Router<AppRequestContext>, metrics: Bool) {
         router.get("/healthz") { _, _ in
             try jsonResponse(["status": "ok"])
         }
@@ -25,6 +26,7 @@ struct HealthRoutes {
                 sources: Dictionary(uniqueKeysWithValues: sourceNames.map { ($0, "not_checked") }))
             return try jsonResponse(readiness, status: reachable ? .ok : .serviceUnavailable)
         }
+        guard metrics else { return }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -1,5 +1,6 @@
 import HummingbirdBcrypt
 import NIOPosix
+import Provisioning
 
 /// bcrypt off the event loop. Every login verifies a hash, a dummy one when
 /// there is no user or no password, so a miss takes as long as a wrong password.
@@ -29,9 +30,21 @@ struct PasswordVerifier: Sendable {
     }
 
     /// Verify `password` against `hash`, or against the dummy hash when nil.
+    /// A stored hash that is malformed or costlier than any import allows
+    /// (a row written before the check) is never verified: it could pin a
+    /// thread of the pool for seconds; the dummy is verified instead.
     func verify(_ password: String, hash: String?) async throws -> Bool {
-        let target = hash ?? dummyHash
+        let usable = hash.flatMap(BcryptHash.init).flatMap { $0.cost <= BcryptHash.maxImportCost ? $0 : nil }
+        let target = usable?.verifiable ?? dummyHash
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: target) }
-        return hash != nil && matches
+        return usable != nil && matches
+    }
+
+    /// A new hash of `password` at `cost` when `hash` (which just verified)
+    /// has another cost or the `$2y$` prefix; nil when it is fine as it is.
+    func rehash(_ password: String, verified hash: String, cost: Int) async throws -> String? {
+        guard let parsed = BcryptHash(hash), parsed.wantsRehash(atCost: cost) else { return nil }
+        let cost = UInt8(clamping: cost)
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 }

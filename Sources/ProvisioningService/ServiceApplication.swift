@@ -12,15 +12,28 @@ public struct ServiceOptions: Sendable {
     public var metricsText: @Sendable () -> String
     /// Where the service's own counters are made (the pipeline's come from `build`).
     public var metrics: any MetricsFactory
+    /// The management listener's port on `host` (`/metrics`, `/healthz`,
+    /// `/readyz`); nil: none. Port 0 picks a free one.
+    public var managementPort: Int?
+    /// Told each listener's port once it accepts connections.
+    public var onListening: @Sendable (Listener, Int) async -> Void
+
+    public enum Listener: String, Sendable { case `public`, management }
+
+    /// Idle client connections are closed after this (CONTRACT.md §10).
+    public var idleTimeoutSeconds: Int64 = 60
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, metricsText: @escaping @Sendable () -> String = { "" },
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, managementPort: Int? = nil,
+        onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }
     ) {
         self.host = host
         self.port = port
         self.metricsText = metricsText
         self.metrics = metrics
+        self.managementPort = managementPort
+        self.onListening = onListening
     }
 }
 
@@ -28,13 +41,12 @@ public struct ServiceOptions: Sendable {
 /// long-running parts (pools) are added as services; the store is migrated
 /// once they run, before the server accepts requests.
 public func buildApplication(
-    pipeline: BuiltPipeline, options: ServiceOptions, logger: Logger,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    pipeline: BuiltPipeline, options: ServiceOptions, logger: Logger
 ) async throws -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
-        .register(on: router)
+    let health = HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
+    health.register(on: router, metrics: pipeline.config.observability.publicMetrics)
     let auth = pipeline.config.auth
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
     try await AuthRoutes(
@@ -48,10 +60,13 @@ public func buildApplication(
     ).register(on: router)
     WebhookRoutes(pipeline: pipeline, metrics: options.metrics, logger: logger).register(on: router)
     var app = Application(
-        router: router,
+        router: router, server: HeadLimitHandler.server(idleSeconds: options.idleTimeoutSeconds),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "provisiond"),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        onServerRunning: { channel in await options.onListening(.public, channel.localAddress?.port ?? 0) },
         logger: logger)
+    if let port = options.managementPort {
+        app.addServices(managementApplication(health: health, options: options, port: port, logger: logger))
+    }
     for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
     app.addServices(WebhookPruneService(pipeline: pipeline, logger: logger))
     if pipeline.config.sync.intervalSeconds > 0 || pipeline.config.sync.reconcileIntervalSeconds > 0 { app.addServices(SyncService(pipeline: pipeline, logger: logger)) }
@@ -59,4 +74,17 @@ public func buildApplication(
         try await pipeline.store.migrate()
     }
     return app
+}
+
+/// The management listener: `/metrics`, `/healthz` and `/readyz` only, on
+/// its own port, so that metrics need not be public (CONTRACT.md §10).
+func managementApplication(health: HealthRoutes, options: ServiceOptions, port: Int, logger: Logger) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    health.register(on: router, metrics: true)
+    return Application(
+        router: router, server: HeadLimitHandler.server(idleSeconds: options.idleTimeoutSeconds),
+        configuration: .init(address: .hostname(options.host, port: port), serverName: "provisiond-management"),
+        onServerRunning: { channel in await options.onListening(.management, channel.localAddress?.port ?? 0) },
+        logger: logger)
 }

@@ -127,14 +127,16 @@ struct WebhookRoutes: Sendable {
 
         let effect: WebhookEffect
         do {
-            effect = try mapper.effect(for: event, receivedAt: receivedAt, futureToleranceSeconds: verifier.toleranceSeconds)
+            effect = try mapper.effect(
+                for: event, receivedAt: receivedAt, futureToleranceSeconds: verifier.toleranceSeconds, mayWrite: verifier.mayWrite)
         } catch let error as WebhookEvent.InvalidPayload {
             throw WebhookRejection.invalidPayload(error.detail)
         } catch let error as WebhookEvent.Unprocessable {
             throw WebhookRejection.unprocessable(error.detail)
         }
 
-        let delivery = WebhookDelivery(eventID: eventID, bodySHA256: Hex.encode(SHA256.hash(data: body)))
+        // Kept per scheme, so that one scheme cannot claim another's ids.
+        let delivery = WebhookDelivery(eventID: "\(verifier.kind):\(eventID)", bodySHA256: Hex.encode(SHA256.hash(data: body)))
         let result: LedgerResult
         do {
             result = try await ledger.apply(delivery, effect: effect)

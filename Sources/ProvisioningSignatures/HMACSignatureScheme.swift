@@ -93,6 +93,8 @@ public struct HMACSignatureScheme: SignatureSchemeFactory {
         return Settings(secrets: secrets.map(\.value), toleranceSeconds: tolerance)
     }
 
+    public func toleranceSeconds(of settings: Settings) -> Int { settings.toleranceSeconds }
+
     public func make(_ settings: Settings) throws -> any SignatureVerifier {
         try HMACSignatureVerifier(secrets: settings.secrets, toleranceSeconds: settings.toleranceSeconds)
     }

@@ -9,10 +9,22 @@ public struct SharedTokenVerifier: SignatureVerifier {
     public let kind = "shared-token"
     let header: String
     let tokenDigests: [SHA256Digest]
+    /// The attributes this scheme's deliveries may write; nil: every
+    /// attribute but `unwritableByDefault`.
+    let writes: Set<String>?
 
-    public init(header: String, tokens: [String]) {
+    /// A static token is easier to capture than a signing key, so by default
+    /// it cannot set a password or raise a role.
+    public static let unwritableByDefault: Set<String> = [Attribute.passwordHash, Attribute.role]
+
+    public init(header: String, tokens: [String], writes: Set<String>? = nil) {
         self.header = header
         self.tokenDigests = tokens.map { SHA256.hash(data: Array($0.utf8)) }
+        self.writes = writes
+    }
+
+    public func mayWrite(_ attribute: String) -> Bool {
+        writes?.contains(attribute) ?? !Self.unwritableByDefault.contains(attribute)
     }
 
     public func isPresent(in headers: HeaderLookup) -> Bool {
@@ -33,6 +45,7 @@ public struct SharedTokenScheme: SignatureSchemeFactory {
     public struct Settings: Sendable {
         public var header: String
         public var tokens: [String]
+        public var writes: Set<String>?
     }
 
     public init() {}
@@ -42,6 +55,7 @@ public struct SharedTokenScheme: SignatureSchemeFactory {
         - kind: shared-token                 # a static token in a header
           header: X-Webhook-Token
           tokens: ["change-me-long-random-token"]   # several, for rotation
+          # writes: [email, display_name]    # attributes it may write (default: all but password_hash and role)
         """
 
     public func decode(_ section: ConfigSection) -> Settings? {
@@ -51,10 +65,11 @@ public struct SharedTokenScheme: SignatureSchemeFactory {
         for token in tokens where token.value.count < 16 {
             section.problem(at: token.node, path: token.path, "a token must be at least 16 characters")
         }
-        return Settings(header: header, tokens: tokens.map(\.value))
+        let writes = section.stringList("writes").map(Set.init)
+        return Settings(header: header, tokens: tokens.map(\.value), writes: writes)
     }
 
     public func make(_ settings: Settings) throws -> any SignatureVerifier {
-        SharedTokenVerifier(header: settings.header, tokens: settings.tokens)
+        SharedTokenVerifier(header: settings.header, tokens: settings.tokens, writes: settings.writes)
     }
 }

@@ -79,9 +79,10 @@ struct BenchService {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = try await buildApplication(
             pipeline: pipeline,
-            options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: metrics),
-            logger: logger,
-            onServerRunning: { port in continuation.yield(port) })
+            options: ServiceOptions(
+                host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: metrics,
+                onListening: { _, port in continuation.yield(port) }),
+            logger: logger)
         // Stopped by graceful shutdown: cancelling the server while it still
         // accepts the flood's last connections trips a NIO precondition.
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

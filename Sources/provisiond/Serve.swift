@@ -10,6 +10,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port: Int = 8080
+    @Option(help: "Port of the management listener (/metrics, /healthz, /readyz) on the same host; 0 turns it off.")
+    var managementPort: Int = 9000
 
     func run() async throws {
         let config = try loadConfig(options.config)
@@ -19,11 +21,15 @@ struct Serve: AsyncParsableCommand {
         let registry = Bootstrap.registry
         let app = try await buildApplication(
             pipeline: pipeline,
-            options: ServiceOptions(host: host, port: port, metricsText: { registry.emitToString() }),
-            logger: logger,
-            onServerRunning: { port in
-                logger.info("server.listening", metadata: ["event": "server.listening", "port": .stringConvertible(port)])
-            })
+            options: ServiceOptions(
+                host: host, port: port, metricsText: { registry.emitToString() },
+                managementPort: managementPort == 0 ? nil : managementPort,
+                onListening: { listener, port in
+                    logger.info("server.listening", metadata: [
+                        "event": "server.listening", "listener": .string(listener.rawValue), "port": .stringConvertible(port),
+                    ])
+                }),
+            logger: logger)
         try await app.runService()
     }
 }

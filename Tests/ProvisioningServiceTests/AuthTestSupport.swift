@@ -35,10 +35,12 @@ enum AuthFixtures {
 
     /// Put a user in the simulator ("Airtable") only; returns its record id.
     @discardableResult
-    static func airtableUser(_ harness: ServiceHarness, email: String, name: String = "Ada", role: String = "admin") -> String {
+    static func airtableUser(
+        _ harness: ServiceHarness, email: String, name: String = "Ada", role: String = "admin", hash: String = passwordHash
+    ) -> String {
         harness.sim.insert(
             base: ServiceHarness.base, table: "Users",
-            fields: ["Email": .string(email), "Name": .string(name), "Role": .string(role), "Password Hash": .string(passwordHash)])
+            fields: ["Email": .string(email), "Name": .string(name), "Role": .string(role), "Password Hash": .string(hash)])
     }
 
     /// Put a user in the store only (no record id).
@@ -52,7 +54,7 @@ enum AuthFixtures {
         ByteBuffer(data: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
     }
 
-    static func login(_ client: any TestClientProtocol, _ email: String, _ password: String = password) async throws -> TestResponse {
+    static func login(_ client: HarnessClient, _ email: String, _ password: String = password) async throws -> HarnessResponse {
         try await client.execute(
             uri: "/api/auth/login", method: .post, headers: [.contentType: "application/json"],
             body: json(["email": email, "password": password]))
@@ -77,7 +79,7 @@ enum AuthFixtures {
         }
     }
 
-    static func object(_ response: TestResponse) throws -> [String: Any] {
+    static func object(_ response: HarnessResponse) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }
 

@@ -7,13 +7,13 @@ import Testing
 @Suite("Sign-in failure floor")
 struct FailureFloorTests {
     /// A login's status and how long it took.
-    static func timedLogin(_ client: any TestClientProtocol, _ email: String, _ password: String = AuthFixtures.password) async throws -> (status: HTTPResponse.Status, took: Duration) {
+    static func timedLogin(_ client: HarnessClient, _ email: String, _ password: String = AuthFixtures.password) async throws -> (status: HTTPResponse.Status, took: Duration) {
         let started = ContinuousClock.now
         let status = try await AuthFixtures.login(client, email, password).status
         return (status, ContinuousClock.now - started)
     }
 
-    static func failedLogin(_ client: any TestClientProtocol, _ email: String, _ password: String) async throws -> Duration {
+    static func failedLogin(_ client: HarnessClient, _ email: String, _ password: String) async throws -> Duration {
         let login = try await timedLogin(client, email, password)
         #expect(login.status == .unauthorized, "\(email)")
         return login.took

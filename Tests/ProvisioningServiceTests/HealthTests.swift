@@ -2,9 +2,9 @@ import Foundation
 import HummingbirdTesting
 import Testing
 
-@Suite("Health, readiness and metrics routes")
+@Suite("Health and readiness routes")
 struct HealthTests {
-    @Test("healthz answers 200, readyz reports the store reachable, metrics is Prometheus text")
+    @Test("healthz answers 200, readyz reports the store reachable")
     func healthRoutes() async throws {
         try await ServiceHarness.run { harness, client in
             let health = try await client.execute(uri: "/healthz", method: .get)
@@ -13,9 +13,6 @@ struct HealthTests {
             #expect(ready.status == .ok)
             let body = try JSONSerialization.jsonObject(with: Data(buffer: ready.body)) as? [String: Any]
             #expect(body?["store"] as? String == "ok")
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(metrics.status == .ok)
-            #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
         }
     }
 }

@@ -15,7 +15,7 @@ struct MeCacheTests {
         return options
     }
 
-    static func displayName(_ response: TestResponse) throws -> String? {
+    static func displayName(_ response: HarnessResponse) throws -> String? {
         (try AuthFixtures.object(response)["user"] as? [String: Any])?["display_name"] as? String
     }
 
@@ -62,7 +62,8 @@ struct MeCacheTests {
             let stored = try #require(try await harness.pipeline.store.user(canonicalEmail: "ada@example.com"))
             #expect(try Self.displayName(try await TokenTests.me(client, token: token)) == stored.displayName)
 
-            let deleted = try await Webhook.event(client, id: "evt_me_2", type: "user.deleted", recordID: recordID)
+            let deleted = try await Webhook.event(
+                client, id: "evt_me_2", type: "user.deleted", recordID: recordID, occurredAt: nil, modifiedAt: FixtureTime.fromNow(3))
             #expect(deleted.outcome == "deleted")
             #expect(try await TokenTests.me(client, token: token).status == .unauthorized)
         }

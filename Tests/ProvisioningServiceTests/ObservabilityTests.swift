@@ -59,11 +59,12 @@ struct ObservabilityTests {
     func counterNames() async throws {
         var options = ServiceHarness.Options()
         options.extraYAML = AuthFixtures.authYAML
+        options.management = true
         try await ServiceHarness.run(options) { harness, client in
             AuthFixtures.airtableUser(harness, email: "count@example.com")
             #expect(try await AuthFixtures.login(client, "count@example.com").status == .ok)
             #expect(try await AuthFixtures.login(client, "missing@example.com").status == .unauthorized)
-            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let metrics = try await ListenerTests.get(try #require(harness.managementURL) + "/metrics").body
             #expect(metrics.contains("auth_readthrough_attempts 2"))
             #expect(metrics.contains("auth_readthrough_success 1"))
             #expect(metrics.contains("# TYPE auth_readthrough_attempts counter"))

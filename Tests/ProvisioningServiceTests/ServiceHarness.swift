@@ -1,5 +1,6 @@
 import AirtableSim
 import Foundation
+import ServiceLifecycle
 import Testing
 import Hummingbird
 import HummingbirdTesting
@@ -9,6 +10,11 @@ import Prometheus
 import Provisioning
 import ProvisioningService
 import ProvisioningTestKit
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
 
 /// The service over real PostgreSQL (a fresh database) and airtable-sim
 /// (in-process, real HTTP), with its own metrics registry.
@@ -25,6 +31,8 @@ struct ServiceHarness: Sendable {
     let metrics: PrometheusCollectorRegistry
     /// `http://127.0.0.1:PORT` of the running service.
     let baseURL: String
+    /// `http://127.0.0.1:PORT` of the management listener, when started (`Options.management`).
+    let managementURL: String?
 
     /// What a test may change of the default setup.
     struct Options: Sendable {
@@ -36,6 +44,9 @@ struct ServiceHarness: Sendable {
         var negativeCacheSeconds = 30
         var simLatencyMs = 0
         var logHandler: (@Sendable (String) -> LogHandler)?
+        /// Start the management listener too (on a free port).
+        var management = false
+        var idleTimeoutSeconds: Int64 = 60
     }
 
     static func configYAML(databaseURL: String, simURL: String, options: Options) -> String {
@@ -83,7 +94,7 @@ struct ServiceHarness: Sendable {
     /// Run `body` against a started service; everything stops afterwards.
     static func run(
         _ options: Options = Options(),
-        _ body: @Sendable (ServiceHarness, any TestClientProtocol) async throws -> Void
+        _ body: @Sendable (ServiceHarness, HarnessClient) async throws -> Void
     ) async throws {
         let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: token, latencyMs: options.simLatencyMs))
         do {
@@ -97,7 +108,7 @@ struct ServiceHarness: Sendable {
 
     private static func runService(
         _ options: Options, sim: AirtableSimulator, simURL: String,
-        _ body: @Sendable (ServiceHarness, any TestClientProtocol) async throws -> Void
+        _ body: @Sendable (ServiceHarness, HarnessClient) async throws -> Void
     ) async throws {
         let databaseURL = try await TestDatabase.create()
         let yaml = configYAML(databaseURL: databaseURL, simURL: simURL, options: options)
@@ -106,15 +117,41 @@ struct ServiceHarness: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         let logger = options.logHandler.map { make in Logger(label: "test", factory: { make($0) }) } ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger, metrics: factory)
-        let app = try await buildApplication(
-            pipeline: pipeline,
-            options: ServiceOptions(host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: factory),
-            logger: logger)
-        try await app.test(.live) { client in
+        let (listening, listener) = AsyncStream<(ServiceOptions.Listener, Int)>.makeStream()
+        var serviceOptions = ServiceOptions(
+            host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: factory,
+            managementPort: options.management ? 0 : nil,
+            onListening: { name, port in listener.yield((name, port)) })
+        serviceOptions.idleTimeoutSeconds = options.idleTimeoutSeconds
+        let app = try await buildApplication(pipeline: pipeline, options: serviceOptions, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { listener.finish() }
+                try await group.run()
+            }
+            var ports: [ServiceOptions.Listener: Int] = [:]
+            for await (name, port) in listening {
+                ports[name] = port
+                if ports[.public] != nil, !options.management || ports[.management] != nil { break }
+            }
+            guard let port = ports[.public] else {
+                try await tasks.waitForAll()
+                throw HarnessError("the service stopped before it was listening")
+            }
+            let baseURL = "http://127.0.0.1:\(port)"
             let harness = ServiceHarness(
                 sim: sim, simURL: simURL, databaseURL: databaseURL, pipeline: pipeline, metrics: registry,
-                baseURL: "http://127.0.0.1:\(client.port ?? 0)")
-            try await body(harness, client)
+                baseURL: baseURL, managementURL: ports[.management].map { "http://127.0.0.1:\($0)" })
+            do {
+                try await body(harness, HarnessClient(baseURL: baseURL))
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 

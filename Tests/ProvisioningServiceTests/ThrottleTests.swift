@@ -14,7 +14,7 @@ struct ThrottleTests {
         AuthFixtures.options(auth: ["min_failure_ms: 0", #"trusted_proxies: ["127.0.0.1"]"#] + lines)
     }
 
-    static func login(_ client: any TestClientProtocol, _ email: String, _ password: String = AuthFixtures.password, from address: String) async throws -> TestResponse {
+    static func login(_ client: HarnessClient, _ email: String, _ password: String = AuthFixtures.password, from address: String) async throws -> HarnessResponse {
         try await client.execute(
             uri: "/api/auth/login", method: .post,
             headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: address],

@@ -11,7 +11,7 @@ import Testing
 struct TokenTests {
     static var options: ServiceHarness.Options { AuthFixtures.options }
 
-    static func loggedIn(_ harness: ServiceHarness, _ client: any TestClientProtocol, email: String = "ada@example.com") async throws -> [String: Any] {
+    static func loggedIn(_ harness: ServiceHarness, _ client: HarnessClient, email: String = "ada@example.com") async throws -> [String: Any] {
         AuthFixtures.airtableUser(harness, email: email)
         let response = try await AuthFixtures.login(client, email)
         #expect(response.status == .ok)
@@ -27,11 +27,11 @@ struct TokenTests {
         return object
     }
 
-    static func me(_ client: any TestClientProtocol, token: String) async throws -> TestResponse {
+    static func me(_ client: HarnessClient, token: String) async throws -> HarnessResponse {
         try await client.execute(uri: "/api/auth/me", method: .get, headers: [.authorization: "Bearer \(token)"])
     }
 
-    static func refresh(_ client: any TestClientProtocol, _ token: String) async throws -> TestResponse {
+    static func refresh(_ client: HarnessClient, _ token: String) async throws -> HarnessResponse {
         try await client.execute(uri: "/api/auth/refresh", method: .post, body: AuthFixtures.json(["refresh_token": token]))
     }
 

@@ -49,9 +49,9 @@ struct WebhookPruneTests {
                 #expect(reply.status == .ok)
             }
             try await Webhook.execute(
-                harness.databaseURL, "UPDATE webhook_events SET received_at = now() - interval '3 hours' WHERE event_id IN ('evt_1', 'evt_2')")
+                harness.databaseURL, "UPDATE webhook_events SET received_at = now() - interval '3 hours' WHERE event_id IN ('hmac-sha256:evt_1', 'hmac-sha256:evt_2')")
             try await Webhook.execute(
-                harness.databaseURL, "UPDATE webhook_events SET received_at = now() - interval '1 hour' WHERE event_id = 'evt_3'")
+                harness.databaseURL, "UPDATE webhook_events SET received_at = now() - interval '1 hour' WHERE event_id = 'hmac-sha256:evt_3'")
             let service = WebhookPruneService(pipeline: harness.pipeline, logger: Logger(label: "test"))
             #expect(await service.pruneOnce() == 2)
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM webhook_events") == 1)

@@ -127,7 +127,7 @@ struct WebhookSignatureTests {
             let replay = try await Webhook.send(client, body: update, headers: WebhookSigning.tokenHeaders(idempotencyKey: "idem-123"))
             #expect(replay.json["status"] as? String == "replayed")
             let events = try await Webhook.count(
-                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id IN ('evt_tok_body', 'idem-123')")
+                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id IN ('shared-token:evt_tok_body', 'shared-token:idem-123')")
             #expect(events == 2)
 
             // An empty Idempotency-Key counts as none: the body id is used.

@@ -48,14 +48,14 @@ enum Webhook {
     }
 
     /// POST `body` with `headers`.
-    static func send(_ client: any TestClientProtocol, body: [UInt8], headers: HTTPFields) async throws -> Reply {
+    static func send(_ client: HarnessClient, body: [UInt8], headers: HTTPFields) async throws -> Reply {
         let response = try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
         return Reply(status: response.status, headers: response.headers, data: Data(buffer: response.body))
     }
 
     /// POST `body` signed (hmac-sha256) with `webhook-id` = `id`.
     static func sendSigned(
-        _ client: any TestClientProtocol, id: String, body: [UInt8], secret: String = ServiceHarness.webhookSecret,
+        _ client: HarnessClient, id: String, body: [UInt8], secret: String = ServiceHarness.webhookSecret,
         timestamp: Int = WebhookSigning.now
     ) async throws -> Reply {
         try await send(client, body: body, headers: WebhookSigning.headers(id: id, body: body, secret: secret, timestamp: timestamp))
@@ -63,7 +63,7 @@ enum Webhook {
 
     /// Build, sign and send one event whose `webhook-id` is its body id.
     static func event(
-        _ client: any TestClientProtocol, id: String, type: String = "user.created", recordID: String,
+        _ client: HarnessClient, id: String, type: String = "user.created", recordID: String,
         fields: [String: Any]? = nil, occurredAt: String? = FixtureTime.iso("10:15"), modifiedAt: String? = nil
     ) async throws -> Reply {
         let body = body(id: id, type: type, recordID: recordID, fields: fields, occurredAt: occurredAt, modifiedAt: modifiedAt)

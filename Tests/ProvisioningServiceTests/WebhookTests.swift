@@ -117,7 +117,7 @@ struct WebhookTests {
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(reply.json["event_id"] as? String == "msg_header_id")
             let rows = try await Webhook.count(
-                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'msg_header_id'")
+                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'hmac-sha256:msg_header_id'")
             #expect(rows == 1)
         }
     }
@@ -134,7 +134,7 @@ struct WebhookTests {
             #expect(try await harness.pipeline.store.user(recordID: "recLink00000000001")?.id == stored.id)
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users") == 1)
             let recorded = try await Webhook.count(
-                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'evt_link' AND outcome = 'linked'")
+                harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'hmac-sha256:evt_link' AND outcome = 'linked'")
             #expect(recorded == 1)
         }
     }

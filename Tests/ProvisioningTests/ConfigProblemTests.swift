@@ -32,7 +32,7 @@ struct ConfigProblemTests {
         ]),
         Example(name: "integer out of range", yaml: after("resolution:\n  negative_cache_s: -1\nauth:\n  bcrypt_cost: 5\n"), expected: [
             "providers.yaml:6:21: resolution.negative_cache_s: expected an integer at least 0, got -1",
-            "providers.yaml:8:16: auth.bcrypt_cost: expected an integer between 10 and 31, got 5",
+            "providers.yaml:8:16: auth.bcrypt_cost: expected an integer between 10 and 15, got 5",
         ]),
         Example(name: "unsupported version", yaml: "version: 2\nproviders:\n  - name: a\n    kind: memory\n", expected: [
             "providers.yaml:1:10: version: expected 1, got 2",

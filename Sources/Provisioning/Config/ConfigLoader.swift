@@ -53,10 +53,12 @@ public struct ConfigLoader: Sendable {
         let webhook = decodeWebhook(top)
         let sync = decodeSync(top)
         let auth = decodeAuth(top)
+        let observability = decodeObservability(top)
         top.rejectUnknownKeys()
         return PipelineConfig(
             file: top.diagnostics.file, version: version, providers: providers, resolution: resolution,
-            precedence: precedence, softDelete: softDelete, webhook: webhook, sync: sync, auth: auth)
+            precedence: precedence, softDelete: softDelete, webhook: webhook, sync: sync, auth: auth,
+            observability: observability)
     }
 
     /// `declaredNames` collects every name, even of entries with problems, so
@@ -179,6 +181,7 @@ public struct ConfigLoader: Sendable {
         if !config.path.hasPrefix("/") { section.problem(at: "path", "must start with '/'") }
         config.maxBodyBytes = section.int("max_body_bytes", default: config.maxBodyBytes, range: 1...(64 << 20))
         config.idempotencyRetentionHours = section.int("idempotency_retention_hours", default: config.idempotencyRetentionHours, range: 1...Int.max)
+        var longestTolerance = 0
         for item in section.list("schemes") ?? [] {
             guard let scheme = ConfigSection.make(item.node, path: item.path, diagnostics: top.diagnostics),
                   let kind = scheme.requiredString("kind") else { continue }
@@ -189,7 +192,14 @@ public struct ConfigLoader: Sendable {
             }
             let settings = factory.decode(scheme)
             scheme.rejectUnknownKeys()
-            if let settings { config.schemes.append(SchemeDeclaration(kind: kind, settings: settings)) }
+            if let settings {
+                config.schemes.append(SchemeDeclaration(kind: kind, settings: settings))
+                longestTolerance = max(longestTolerance, factory.tolerance(settings))
+            }
+        }
+        if longestTolerance > config.idempotencyRetentionHours * 3_600 {
+            section.problem(at: "idempotency_retention_hours",
+                "must cover the longest tolerance_s (\(longestTolerance) s): a replay inside the tolerance would apply twice")
         }
         section.rejectUnknownKeys()
         return config
@@ -207,7 +217,7 @@ public struct ConfigLoader: Sendable {
     private func decodeAuth(_ top: ConfigSection) -> AuthConfig {
         var config = AuthConfig()
         guard let section = top.section("auth") else { return config }
-        config.bcryptCost = section.int("bcrypt_cost", default: config.bcryptCost, range: 10...31)
+        config.bcryptCost = section.int("bcrypt_cost", default: config.bcryptCost, range: 10...BcryptHash.maxImportCost)
         config.issuer = section.string("issuer", default: config.issuer)
         config.audience = section.string("audience", default: config.audience)
         config.accessTokenTTLSeconds = section.int("access_token_ttl_s", default: config.accessTokenTTLSeconds, range: 1...Int.max)
@@ -221,6 +231,14 @@ public struct ConfigLoader: Sendable {
         if section.isPresent("min_failure_ms") { config.minFailureMilliseconds = section.int("min_failure_ms", default: 0, range: 0...600_000) }
         config.meCacheMilliseconds = section.int("me_cache_ms", default: config.meCacheMilliseconds, range: 0...60_000)
         config.trustedProxies = section.stringList("trusted_proxies") ?? []
+        section.rejectUnknownKeys()
+        return config
+    }
+
+    private func decodeObservability(_ top: ConfigSection) -> ObservabilityConfig {
+        var config = ObservabilityConfig()
+        guard let section = top.section("observability") else { return config }
+        config.publicMetrics = section.bool("public_metrics", default: config.publicMetrics)
         section.rejectUnknownKeys()
         return config
     }

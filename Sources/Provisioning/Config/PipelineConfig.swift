@@ -61,6 +61,12 @@ public struct AuthConfig: Sendable, Equatable {
     public var trustedProxies: [String] = []
 }
 
+public struct ObservabilityConfig: Sendable, Equatable {
+    /// Whether the public listener also answers `/metrics` (the management
+    /// listener always does): off, so that probes cannot watch their effect.
+    public var publicMetrics: Bool = false
+}
+
 extension AuthConfig {
     /// The contract's defaults.
     public static var defaults: AuthConfig { AuthConfig() }
@@ -77,6 +83,7 @@ public struct PipelineConfig: Sendable {
     public var webhook: WebhookConfig
     public var sync: SyncConfig
     public var auth: AuthConfig
+    public var observability: ObservabilityConfig = ObservabilityConfig()
 
     /// Every attribute a user can carry: the core ones and every mapped one.
     public var attributes: [String] {

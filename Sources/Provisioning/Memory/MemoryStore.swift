@@ -70,8 +70,11 @@ public actor MemoryStore: IdentityStore {
         return UpsertResult(outcome: outcome, user: user)
     }
 
-    public func delete(recordID: String) -> DeleteResult {
+    public func delete(recordID: String, occurredAt: Date?) -> DeleteResult {
         guard var user = user(recordID: recordID) else { return DeleteResult(outcome: .notFound, userID: nil) }
+        if let occurredAt, let known = user.sourceModifiedAt, occurredAt < known {
+            return DeleteResult(outcome: .staleIgnored, userID: user.id)
+        }
         switch softDelete.onDeleteEvent {
         case .ignore:
             return DeleteResult(outcome: .unchanged, userID: user.id)

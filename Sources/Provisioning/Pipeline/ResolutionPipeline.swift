@@ -121,6 +121,13 @@ public struct ResolutionPipeline: Sendable {
         for named in sources {
             switch await lookup(named.source) {
             case .found(let record):
+                if let problem = record.importProblem {
+                    log("readthrough.record_rejected", [
+                        "key": .string(masked), "source": .string(named.name), "record_id": .string(record.recordID ?? ""),
+                        "reason": "invalid_password_hash", "detail": .string(problem),
+                    ], level: .warning)
+                    continue
+                }
                 let result = try await store.upsert(record)
                 guard result.outcome != .staleIgnored else {
                     // The store holds newer data for this record; if that

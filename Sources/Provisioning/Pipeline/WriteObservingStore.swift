@@ -23,9 +23,9 @@ public struct WriteObservingStore: IdentityStore {
         return try await base.upsert(record)
     }
 
-    public func delete(recordID: String) async throws -> DeleteResult {
+    public func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult {
         defer { didWrite() }
-        return try await base.delete(recordID: recordID)
+        return try await base.delete(recordID: recordID, occurredAt: occurredAt)
     }
 
     public func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser? {

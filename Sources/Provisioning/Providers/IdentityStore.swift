@@ -27,6 +27,8 @@ public enum DeleteOutcome: String, Sendable, Equatable, Codable {
     case notFound = "not_found"
     /// Policy `ignore`: recorded only.
     case unchanged
+    /// The delete is older than the stored record's source time: ignored.
+    case staleIgnored = "stale_ignored"
 }
 
 public struct DeleteResult: Sendable, Equatable {
@@ -75,7 +77,9 @@ public protocol IdentityStore: Sendable {
     /// precedence policy; ignore a record older than the last import.
     func upsert(_ record: SourceRecord) async throws -> UpsertResult
     /// Apply the soft-delete policy to the user linked to `recordID`.
-    func delete(recordID: String) async throws -> DeleteResult
+    /// `occurredAt`: when the source deleted the record; a delete older than
+    /// the stored record's source time is `staleIgnored` (nil: never stale).
+    func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult
     /// An app-side write (not an import): sets the given values (nil clears)
     /// and marks the store's update time for the `newest` rule.
     func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser?
@@ -88,4 +92,11 @@ public protocol IdentityStore: Sendable {
 extension IdentityStore {
     public func migrate() async throws {}
     public func isReachable() async -> Bool { true }
+}
+
+extension IdentityStore {
+    /// A delete with no time of its own (reconciliation): never stale.
+    public func delete(recordID: String) async throws -> DeleteResult {
+        try await delete(recordID: recordID, occurredAt: nil)
+    }
 }

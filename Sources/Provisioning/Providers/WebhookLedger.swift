@@ -14,7 +14,8 @@ public struct WebhookDelivery: Sendable, Equatable {
 /// The store write an event asks for.
 public enum WebhookEffect: Sendable, Equatable {
     case upsert(SourceRecord)
-    case delete(recordID: String)
+    /// `occurredAt`: the event's record time, for the stale check.
+    case delete(recordID: String, occurredAt: Date? = nil)
 }
 
 /// The contract's `outcome` and the user it concerned.

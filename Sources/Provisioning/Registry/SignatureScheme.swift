@@ -28,11 +28,15 @@ public protocol SignatureVerifier: Sendable {
     /// How far a delivery's times may lie in the future: its `tolerance_s`
     /// (a record modified later than that is refused, CONTRACT.md §10).
     var toleranceSeconds: Int { get }
+    /// Whether a delivery authenticated by this scheme may write `attribute`
+    /// (a `shared-token` may not write `password_hash` or `role` by default).
+    func mayWrite(_ attribute: String) -> Bool
 }
 
 extension SignatureVerifier {
     /// Schemes without a timestamp of their own use Standard Webhooks' default.
     public var toleranceSeconds: Int { 300 }
+    public func mayWrite(_ attribute: String) -> Bool { true }
 }
 
 /// A signature scheme kind, registered by `kind` like providers.
@@ -42,6 +46,13 @@ public protocol SignatureSchemeFactory: Sendable {
     var sampleConfig: String { get }
     func decode(_ section: ConfigSection) -> Settings?
     func make(_ settings: Settings) throws -> any SignatureVerifier
+    /// The scheme's `tolerance_s`: the ledger must remember event ids at
+    /// least this long, or a replay inside the tolerance would apply twice.
+    func toleranceSeconds(of settings: Settings) -> Int
+}
+
+extension SignatureSchemeFactory {
+    public func toleranceSeconds(of settings: Settings) -> Int { 300 }
 }
 
 public struct AnySignatureSchemeFactory: Sendable {
@@ -49,6 +60,7 @@ public struct AnySignatureSchemeFactory: Sendable {
     public let sampleConfig: String
     let decode: @Sendable (ConfigSection) -> (any Sendable)?
     let make: @Sendable (any Sendable) throws -> any SignatureVerifier
+    let tolerance: @Sendable (any Sendable) -> Int
 
     public init<F: SignatureSchemeFactory>(_ factory: F) {
         kind = factory.kind
@@ -58,5 +70,6 @@ public struct AnySignatureSchemeFactory: Sendable {
             guard let typed = settings as? F.Settings else { throw RegistryError.settingsMismatch(factory.kind) }
             return try factory.make(typed)
         }
+        tolerance = { settings in (settings as? F.Settings).map(factory.toleranceSeconds) ?? 300 }
     }
 }

@@ -152,12 +152,17 @@ public struct WebhookEventMapper: Sendable {
     /// `occurred_at`, then to `receivedAt`.
     /// `futureToleranceSeconds`: a record modified more than this after
     /// `receivedAt` is refused (it would win every later stale check).
-    public func effect(for event: WebhookEvent, receivedAt: Date, futureToleranceSeconds: Int = 300) throws -> WebhookEffect {
+    /// `mayWrite`: the signature scheme's `writes:`; other attributes in the
+    /// event are left out, as if the event did not carry them.
+    public func effect(
+        for event: WebhookEvent, receivedAt: Date, futureToleranceSeconds: Int = 300,
+        mayWrite: (String) -> Bool = { _ in true }
+    ) throws -> WebhookEffect {
         switch event.type {
         case .deleted:
-            return .delete(recordID: event.recordID)
+            return .delete(recordID: event.recordID, occurredAt: event.recordModifiedAt ?? event.occurredAt)
         case .created, .updated:
-            let values = try values(of: event)
+            let values = try values(of: event).filter { mayWrite($0.key) }
             let modifiedAt = event.recordModifiedAt ?? event.occurredAt ?? receivedAt
             guard modifiedAt.timeIntervalSince(receivedAt) <= Double(futureToleranceSeconds) else {
                 throw WebhookEvent.Unprocessable("record.modified_at is more than \(futureToleranceSeconds) s in the future")
@@ -166,6 +171,7 @@ public struct WebhookEventMapper: Sendable {
             if event.type == .created, record.email == nil {
                 throw WebhookEvent.Unprocessable("a user.created event must carry an email")
             }
+            if let problem = record.importProblem { throw WebhookEvent.Unprocessable(problem) }
             return .upsert(record)
         }
     }
