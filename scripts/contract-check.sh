@@ -216,7 +216,8 @@ names = {family.name for family in text_string_to_metric_families(sys.stdin.read
 required = {"auth_readthrough_attempts", "auth_readthrough_success", "webhook_user_events_processed",
             "webhook_user_events_replayed", "webhook_user_events_failed"}
 missing = required - names
-print(f"management /metrics: {len(names)} families parsed by prometheus_client; contract counters missing: {sorted(missing) or 'none'}", file=sys.stderr)
+shown = ", ".join(sorted(missing)) or "none"
+print(f"management /metrics: {len(names)} families parsed by prometheus_client; contract counters missing: {shown}", file=sys.stderr)
 sys.exit(1 if missing else 0)' || { echo "management /metrics check failed" >&2; exit 1; }
 
 # 5. SIGTERM drains in-flight requests: a read-through login held up by a slow

@@ -10,24 +10,32 @@ import Synchronization
 /// to settle (concurrent correct logins all go through, a few at a time);
 /// one that meets a limit of settled failures gets 429. A success gives its
 /// reservation back, a 401 keeps it, a 503 keeps it on the address only.
-final class LoginThrottle: Sendable {
-    struct Limits: Sendable {
-        var perPair: Int
-        var perEmail: Int
-        var perAddress: Int
-        var windowSeconds: Int
+/// Public so that an auth service embedding the pipeline can throttle its
+/// own sign-in routes the same way.
+public final class LoginThrottle: Sendable {
+    public struct Limits: Sendable {
+        public var perPair: Int
+        public var perEmail: Int
+        public var perAddress: Int
+        public var windowSeconds: Int
+        public init(perPair: Int, perEmail: Int, perAddress: Int, windowSeconds: Int) {
+            self.perPair = perPair
+            self.perEmail = perEmail
+            self.perAddress = perAddress
+            self.windowSeconds = windowSeconds
+        }
     }
 
     /// A started attempt's hold on its three counters.
-    struct Reservation: Sendable {
+    public struct Reservation: Sendable {
         fileprivate let keys: [Key]
     }
 
-    struct RetryAfter: Error {
-        let seconds: Int
+    public struct RetryAfter: Error {
+        public let seconds: Int
     }
 
-    enum Outcome { case succeeded, failed, unavailable }
+    public enum Outcome: Sendable { case succeeded, failed, unavailable }
 
     /// 16 bytes of SHA-256: every key is the same small size, whatever the email.
     fileprivate struct Key: Hashable, Sendable {
@@ -70,14 +78,14 @@ final class LoginThrottle: Sendable {
     private let state = Mutex(State())
     static let capacity = 100_000
 
-    init(limits: Limits) {
+    public init(limits: Limits) {
         self.limits = limits
         self.window = TimeInterval(limits.windowSeconds)
     }
 
     /// Reserve an attempt (waiting while only attempts in flight stand in
     /// the way), or the seconds to wait when a limit of failures is reached.
-    func reserve(email: String, address: String, now: @Sendable () -> Date = Date.init) async -> Result<Reservation, RetryAfter> {
+    public func reserve(email: String, address: String, now: @Sendable () -> Date = Date.init) async -> Result<Reservation, RetryAfter> {
         let network = Self.network(of: address)
         let keys = [Key("p", email, network), Key("e", email), Key("a", network)]
         while true {
@@ -124,7 +132,7 @@ final class LoginThrottle: Sendable {
         return .reserved(Reservation(keys: keys))
     }
 
-    func settle(_ reservation: Reservation, _ outcome: Outcome) {
+    public func settle(_ reservation: Reservation, _ outcome: Outcome) {
         // Failed: all three count a failure. Unavailable: only the address does.
         let failing: Set<Int> = switch outcome {
         case .failed: [0, 1, 2]

@@ -21,6 +21,8 @@ struct BenchService {
         /// false with `negativeCacheSeconds: 0` is the naive read-through.
         var coalesce = true
         var negativeCacheSeconds = 30
+        /// `auth.min_failure_ms`; nil: the default floor (timeout_ms + one bcrypt verify).
+        var minFailureMs: Int?
     }
 
     let pipeline: BuiltPipeline
@@ -57,6 +59,8 @@ struct BenchService {
         auth:
           bcrypt_cost: 10
           max_failed_logins_per_address: 1000000
+          max_failed_logins_per_email: 1000000
+          max_failed_logins_per_email_and_address: 1000000\(options.minFailureMs.map { "\n  min_failure_ms: \($0)" } ?? "")
         webhook:
           schemes:
             - kind: hmac-sha256

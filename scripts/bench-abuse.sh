@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Abuse-resistance benchmark (issue 14): what the sign-in throttle's
+# reservation costs a login hit and what the failure floor costs a failed
+# login, over HTTP against a throwaway PostgreSQL and the in-process
+# simulator. Prints one table. Arguments go to `provision-bench abuse`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+trap pg_stop EXIT
+swift build -c release --product provision-bench --scratch-path .build-release >&2
+pg_start
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
+.build-release/release/provision-bench abuse --database-url "$DATABASE_URL" "$@"
