@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ProvisioningSignatures", targets: ["ProvisioningSignatures"]),
         .library(name: "ProvisioningService", targets: ["ProvisioningService"]),
         .library(name: "AirtableSim", targets: ["AirtableSim"]),
+        .library(name: "ProvisioningTestKit", targets: ["ProvisioningTestKit"]),
         .executable(name: "provisiond", targets: ["provisiond"]),
         .executable(name: "airtable-sim", targets: ["airtable-sim"]),
         .executable(name: "provision-bench", targets: ["provision-bench"]),

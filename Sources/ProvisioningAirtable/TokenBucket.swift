@@ -69,6 +69,9 @@ public final class TokenBucket: Sendable {
         }
     }
 
+    /// Grants and reservations not yet released (for tests).
+    var unreleasedCount: Int { state.withLock { $0.grants.filter { !$0.released }.count } }
+
     /// The request of `slot` has ended: it occupies the window from now on.
     public func release(_ slot: Slot) {
         let now = ContinuousClock.now

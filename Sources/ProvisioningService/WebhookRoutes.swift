@@ -19,8 +19,6 @@ struct WebhookRoutes: Sendable {
     let verifiers: [any SignatureVerifier]
     let ledger: any WebhookLedger
     let mapper: WebhookEventMapper
-    let store: any IdentityStore
-    let refreshTokens: any RefreshTokenRepository
     let pipeline: ResolutionPipeline
     let logger: Logger
     let processed: Counter
@@ -33,8 +31,6 @@ struct WebhookRoutes: Sendable {
         self.verifiers = built.signatureVerifiers
         self.ledger = built.webhookLedger
         self.mapper = WebhookEventMapper(mapping: built.config.sourceFieldMapping)
-        self.store = built.store
-        self.refreshTokens = built.refreshTokens
         self.pipeline = built.pipeline
         self.logger = logger
         self.processed = Counter(label: "webhook_user_events_processed", factory: metrics)
@@ -152,12 +148,10 @@ struct WebhookRoutes: Sendable {
         case .conflict:
             throw WebhookRejection.conflict
         case .processed(let outcome):
-            try await revokeTokensIfDeleted(outcome, replay: false)
             processed.increment()
             log("webhook.accepted", trace: trace, outcome: outcome)
             return try jsonResponse(WebhookAcceptedBody(status: "processed", eventID: eventID, outcome: outcome.outcome, userID: outcome.userID))
         case .replayed(let outcome):
-            try await revokeTokensIfDeleted(outcome, replay: true)
             replayed.increment()
             log("webhook.replayed", trace: trace, outcome: outcome)
             return try jsonResponse(WebhookAcceptedBody(status: "replayed", eventID: eventID, outcome: outcome.outcome, userID: outcome.userID))
@@ -177,22 +171,6 @@ struct WebhookRoutes: Sendable {
             throw WebhookRejection.payloadTooLarge("body over max_body_bytes \(maxBodyBytes)")
         } catch {
             throw WebhookRejection.invalidPayload("the body could not be read")
-        }
-    }
-
-    /// A deleted user's refresh tokens are revoked (idempotent). A replay
-    /// revokes again only while the user is still deleted, so that a replay
-    /// after a restore does not log the user out; this also finishes a first
-    /// delivery whose revocation failed after the delete committed.
-    private func revokeTokensIfDeleted(_ outcome: WebhookOutcome, replay: Bool) async throws {
-        guard outcome.outcome == DeleteOutcome.deleted.rawValue, let userID = outcome.userID else { return }
-        do {
-            if replay, let user = try await store.user(id: userID), !user.isDeleted { return }
-            try await refreshTokens.revokeAll(userID: userID)
-        } catch let error as StoreError {
-            throw WebhookRejection.from(error)
-        } catch {
-            throw WebhookRejection.unavailable("revoking refresh tokens failed: \(String(describing: type(of: error)))")
         }
     }
 

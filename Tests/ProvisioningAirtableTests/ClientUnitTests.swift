@@ -198,22 +198,22 @@ struct ClientUnitTests {
     }
 
     @Test("interactive work waiting for the same empty bucket is served before background work")
-    func bucketInteractiveFirst() async {
+    func bucketInteractiveFirst() async throws {
         let bucket = TokenBucket(requestsPerSecond: 2)
-        for _ in 0..<2 { #expect(await bucket.granted(priority: .interactive, deadline: Self.soon)) }
-        // Empty bucket. In arrival order, whichever came first would get the next token (500 ms);
-        // with priority the interactive one does (0.5 s), and background waits for a spare token
-        // behind it (1.5 s).
+        // Two requests in flight hold the window while both waiters arrive,
+        // background first; the waiters are in place (the interactive one has
+        // reserved) before the window frees, however the machine schedules them.
+        let held = [
+            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon)),
+            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon)),
+        ]
         let clock = ContinuousClock()
-        async let background: ContinuousClock.Instant? = {
-            await bucket.granted(priority: .background, deadline: .now + .seconds(5)) ? clock.now : nil
-        }()
-        async let interactive: ContinuousClock.Instant? = {
-            await bucket.granted(priority: .interactive, deadline: .now + .seconds(5)) ? clock.now : nil
-        }()
-        let (b, i) = await (background, interactive)
-        guard let b, let i else {
-            Issue.record("both should be granted within 5 s")
+        let background = Task { await bucket.granted(priority: .background, deadline: .now + .seconds(30)) ? clock.now : nil }
+        let interactive = Task { await bucket.granted(priority: .interactive, deadline: .now + .seconds(30)) ? clock.now : nil }
+        while bucket.unreleasedCount < 3 { await Task.yield() }
+        for slot in held { bucket.release(slot) }
+        guard let b = await background.value, let i = await interactive.value else {
+            Issue.record("both should be granted within 30 s")
             return
         }
         #expect(i < b)

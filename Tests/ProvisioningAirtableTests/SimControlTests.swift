@@ -10,10 +10,20 @@ struct SimControlTests {
     func rateLimit() async throws {
         let bases = [SimHarness.base: [SimTableSpec(name: "Users")], "appOtherBase000001": [SimTableSpec(name: "Users")]]
         try await SimHarness.with(rateLimit: 5, bases: bases) { h in
-            // Six at once, so that a loaded machine cannot spread them over two windows.
-            let replies = try await withThrowingTaskGroup(of: SimHarness.Reply.self) { group in
-                for _ in 0..<6 { group.addTask { try await h.get(h.tablePath()) } }
-                return try await group.reduce(into: [SimHarness.Reply]()) { $0.append($1) }
+            // Six at once. A machine loaded by a parallel build can still spread
+            // them over more than one window: such a burst (seen in the request
+            // log) proves nothing and is sent again; a burst inside one window
+            // must meet the limit.
+            var replies: [SimHarness.Reply] = []
+            for _ in 0..<5 {
+                h.sim.reset()
+                replies = try await withThrowingTaskGroup(of: SimHarness.Reply.self) { group in
+                    for _ in 0..<6 { group.addTask { try await h.get(h.tablePath()) } }
+                    return try await group.reduce(into: [SimHarness.Reply]()) { $0.append($1) }
+                }
+                let times = h.sim.requestLog().map(\.time)
+                let spread = (times.max() ?? .distantPast).timeIntervalSince(times.min() ?? .distantPast)
+                if replies.contains(where: { $0.status == 429 }) || spread < 0.8 { break }
             }
             let statuses = replies.map(\.status)
             #expect(statuses.filter { $0 == 200 }.count == 5)

@@ -13,3 +13,14 @@ struct PostgresStoreConformanceTests {
         }
     }
 }
+
+/// Refresh tokens, the webhook ledger and sync state of the `postgres` kind.
+@Suite("Postgres store kit conformance")
+struct PostgresStoreKitConformanceTests {
+    @Test("store kit conformance case", arguments: StoreKitConformance.caseNames)
+    func conformance(_ name: String) async throws {
+        try await StoreKitConformance.run(name) { precedence, softDelete in
+            try await TestDatabase.makeKit(precedence: precedence, softDelete: softDelete)
+        }
+    }
+}

@@ -73,7 +73,7 @@ struct StoreOutageTests {
         return nil
     }
 
-    @Test("soak: continuous lookups from 8 tasks over repeated 10 s outages; after each restart every lookup succeeds within 2 s")
+    @Test("soak: continuous lookups from 8 tasks over repeated 10 s outages; after each restart every lookup succeeds within 5 s")
     func soak() async throws {
         let outages = Int(ProcessInfo.processInfo.environment["OUTAGE_SOAK_COUNT"] ?? "") ?? 2
         let outageSeconds = Int(ProcessInfo.processInfo.environment["OUTAGE_SOAK_SECONDS"] ?? "") ?? 10
@@ -116,8 +116,11 @@ struct StoreOutageTests {
             let recovery = failedAfter.map { $0.ended - restart }.max() ?? .zero
             let seconds = Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18
             recoveries.append(seconds)
-            let lateFailures = log.outcomes.filter { $0.began >= restart + .seconds(2) && $0.began < end && !$0.ok }
-            #expect(lateFailures.isEmpty, "outage \(index + 1): \(lateFailures.count) lookups failed more than 2 s after the restart")
+            // 5 s: the probe comes within 0.5 s and reconnecting takes milliseconds, but a
+            // machine under a parallel build can take seconds to schedule it; without
+            // the probe, failures would last until the pool's own minute-long retry.
+            let lateFailures = log.outcomes.filter { $0.began >= restart + .seconds(5) && $0.began < end && !$0.ok }
+            #expect(lateFailures.isEmpty, "outage \(index + 1): \(lateFailures.count) lookups failed more than 5 s after the restart")
             #expect(log.outcomes.contains { $0.began >= restart && $0.began < end && $0.ok }, "outage \(index + 1): no success after the restart")
         }
         print("outage-soak recovery_s " + recoveries.map { String(format: "%.3f", $0) }.joined(separator: " "))

@@ -66,7 +66,7 @@ enum AuthFixtures {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(json(["email": email, "password": password]))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: HarnessClient.timeout)
         _ = try await response.body.collect(upTo: 1 << 20)
         return response.status.code
     }

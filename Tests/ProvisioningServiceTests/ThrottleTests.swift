@@ -27,7 +27,7 @@ struct ThrottleTests {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Forwarded-For", value: address)
         request.body = .bytes(AuthFixtures.json(["email": email, "password": password]))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: HarnessClient.timeout)
         _ = try await response.body.collect(upTo: 1 << 20)
         return HTTPResponse.Status(code: Int(response.status.code))
     }

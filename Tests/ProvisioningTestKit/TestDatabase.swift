@@ -50,6 +50,27 @@ public enum TestDatabase {
         return PostgresIdentityStore(client: client, precedence: precedence, softDelete: softDelete, attributes: attributes, logger: logger)
     }
 
+    /// Every capability of the `postgres` kind over a fresh, migrated
+    /// database, wired as `PostgresProviderFactory` wires them.
+    public static func makeKit(precedence: PrecedencePolicy, softDelete: SoftDeletePolicy) async throws -> StoreKit {
+        let url = try await create()
+        let configuration = try PostgresProviderFactory.configuration(url: url, poolSize: 2)
+        try await Migrations.apply(session: try PostgresProviderFactory.sessionConfiguration(url: url), logger: logger)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var leaseConfiguration = configuration
+        leaseConfiguration.options.minimumConnections = 0
+        leaseConfiguration.options.maximumConnections = 1
+        let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: logger)
+        Task { await client.run() }
+        Task { await leaseClient.run() }
+        let store = PostgresIdentityStore(
+            client: client, precedence: precedence, softDelete: softDelete, attributes: Attribute.core + ["department"], logger: logger)
+        return StoreKit(
+            store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate),
+            webhookLedger: PostgresWebhookLedger(store: store, logger: logger),
+            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger))
+    }
+
     /// Count rows of a query returning one integer.
     public static func count(_ client: PostgresClient, _ query: PostgresQuery) async throws -> Int {
         var value = 0

@@ -1,3 +1,4 @@
+import Logging
 import Provisioning
 import ProvisioningTestKit
 import Testing
@@ -15,5 +16,24 @@ struct MemoryStoreConformanceTests {
     func caseNames() {
         #expect(StoreConformance.caseNames.count == Set(StoreConformance.caseNames).count)
         #expect(StoreConformance.caseNames.count >= 25)
+    }
+}
+
+/// Refresh tokens, the webhook ledger and sync state of the `memory` kind.
+@Suite("Memory store kit conformance")
+struct MemoryStoreKitConformanceTests {
+    @Test("store kit conformance case", arguments: StoreKitConformance.caseNames)
+    func conformance(_ name: String) async throws {
+        try await StoreKitConformance.run(name) { precedence, softDelete in
+            StoreKit.memory(precedence: precedence, softDelete: softDelete)
+        }
+    }
+
+    @Test("the memory kind's built provider has every capability of the store contract")
+    func builtProviderIsComplete() async throws {
+        let instance = try await MemoryProviderFactory().make(
+            .init(records: [], unavailable: false),
+            context: ProviderContext(name: "m", precedence: PrecedencePolicy(), softDelete: SoftDeletePolicy(), attributes: Attribute.core, logger: .init(label: "t")))
+        #expect(StoreKit(instance) != nil)
     }
 }

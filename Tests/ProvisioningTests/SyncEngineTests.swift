@@ -12,7 +12,7 @@ struct SyncEngineTests {
     struct Fixture {
         let store = MemoryStore()
         let source = MemorySource()
-        let tokens = MemoryRefreshTokens()
+        var tokens: MemoryRefreshTokens { MemoryRefreshTokens(store: store) }
         let state: MemorySyncState
 
         init(records: Int) {
@@ -29,7 +29,7 @@ struct SyncEngineTests {
 
         func engine(_ source: (any ListableSource)? = nil, options: SyncOptions = SyncOptions()) -> SyncEngine {
             SyncEngine(
-                store: store, state: state, refreshTokens: tokens,
+                store: store, state: state,
                 sources: [NamedListableSource(name: "directory", source: source ?? self.source)], options: options,
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         }
@@ -85,14 +85,14 @@ struct SyncEngineTests {
         _ = try await engine.runIncremental(source: engine.sources[0])
         let storeOnly = try await fixture.store.upsert(SourceRecord(recordID: nil, values: ["email": "local@example.com"], modifiedAt: Self.epoch))
         let gone = try #require(await fixture.store.user(recordID: Fixture.record(3).recordID ?? ""))
-        await fixture.tokens.issue(tokenHash: "h1", familyID: UUID(), userID: gone.id, expiresAt: Date().addingTimeInterval(600))
+        try await fixture.tokens.issue(tokenHash: "h1", familyID: UUID(), userID: gone.id, expiresAt: Date().addingTimeInterval(600))
         fixture.source.remove(recordID: Fixture.record(3).recordID ?? "")
 
         let report = try await engine.runReconciliation()
         #expect(report.linked == 20 && report.missing == 1 && report.deleted == 1 && report.records == 19)
         #expect(await fixture.store.user(id: gone.id)?.isDeleted == true)
         #expect(await fixture.store.user(id: storeOnly.user.id)?.isDeleted == false)
-        #expect(await fixture.tokens.rotate(presentedHash: "h1", newHash: "h2", expiresAt: Date().addingTimeInterval(600)) == .invalid)
+        #expect(try await fixture.tokens.rotate(presentedHash: "h1", newHash: "h2", expiresAt: Date().addingTimeInterval(600)) == .invalid)
         #expect(try await fixture.state.checkpoint(source: "directory").reconciledAt != nil)
     }
 

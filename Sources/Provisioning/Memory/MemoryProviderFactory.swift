@@ -6,6 +6,10 @@ public struct MemoryProviderFactory: ProviderFactory {
     public struct Settings: Sendable {
         public var records: [SourceRecord]
         public var unavailable: Bool
+        public init(records: [SourceRecord] = [], unavailable: Bool = false) {
+            self.records = records
+            self.unavailable = unavailable
+        }
     }
 
     public init() {}
@@ -57,7 +61,7 @@ public struct MemoryProviderFactory: ProviderFactory {
         let source = MemorySource(records: settings.records)
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
         return ProviderInstance(
-            store: store, source: source, refreshTokens: MemoryRefreshTokens(),
+            store: store, source: source, refreshTokens: MemoryRefreshTokens(store: store),
             webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store))
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 /// conformance suite runs against both). For unit tests and demos.
 public actor MemoryStore: IdentityStore {
     private var users: [UUID: StoredUser] = [:]
+    private var tokens = MemoryTokenTable()
     private let merge: AttributeMerge
     private let softDelete: SoftDeletePolicy
     private let now: @Sendable () -> Date
@@ -80,6 +81,7 @@ public actor MemoryStore: IdentityStore {
             return DeleteResult(outcome: .unchanged, userID: user.id)
         case .hard:
             users[user.id] = nil
+            tokens.removeAll(userID: user.id)
         case .soft:
             if user.deletedAt == nil {
                 let time = now()
@@ -87,8 +89,23 @@ public actor MemoryStore: IdentityStore {
                 user.updatedAt = time
                 users[user.id] = user
             }
+            tokens.revokeAll(userID: user.id)
         }
         return DeleteResult(outcome: .deleted, userID: user.id)
+    }
+
+    // MARK: Refresh tokens (`MemoryRefreshTokens`)
+
+    func issueToken(hash: String, familyID: UUID, userID: UUID, expiresAt: Date) {
+        tokens.issue(hash: hash, familyID: familyID, userID: userID, expiresAt: expiresAt)
+    }
+
+    func rotateToken(presentedHash: String, newHash: String, expiresAt: Date) -> RefreshRotation {
+        tokens.rotate(presentedHash: presentedHash, newHash: newHash, expiresAt: expiresAt, now: now())
+    }
+
+    func revokeTokens(userID: UUID) {
+        tokens.revokeAll(userID: userID)
     }
 
     public func updateFromApp(id: UUID, values: [String: String?]) throws -> StoredUser? {

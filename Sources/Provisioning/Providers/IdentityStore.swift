@@ -79,6 +79,10 @@ public protocol IdentityStore: Sendable {
     /// Apply the soft-delete policy to the user linked to `recordID`.
     /// `occurredAt`: when the source deleted the record; a delete older than
     /// the stored record's source time is `staleIgnored` (nil: never stale).
+    /// The store owns revocation: a soft or hard delete revokes (or removes)
+    /// the user's refresh tokens in the same transaction as the delete, so no
+    /// caller revokes them again and no crash between the two can leave a
+    /// deleted user able to refresh.
     func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult
     /// An app-side write (not an import): sets the given values (nil clears)
     /// and marks the store's update time for the `newest` rule.

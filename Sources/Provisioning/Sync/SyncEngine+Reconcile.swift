@@ -35,9 +35,9 @@ extension SyncEngine {
         try guardDeletes(missing: missing.count, linked: linked.count, report: report)
         for user in missing {
             let result = try await store.delete(recordID: user.recordID)
+            // The store's delete revokes the user's refresh tokens too.
             guard result.outcome == .deleted else { continue }
             report.deleted += 1
-            if let id = result.userID { try await refreshTokens.revokeAll(userID: id) }
         }
         for source in sources { try await state.markReconciled(at: listingStart, source: source.name) }
         count("sync_deleted_total", report.sources.joined(separator: ","), by: report.deleted)

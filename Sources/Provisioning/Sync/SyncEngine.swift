@@ -9,7 +9,6 @@ import Metrics
 public struct SyncEngine: Sendable {
     public let store: any IdentityStore
     public let state: any SyncStateStore
-    public let refreshTokens: any RefreshTokenRepository
     /// The sources incremental runs list, in `resolution.order`.
     public let sources: [NamedListableSource]
     /// Sources that cannot be listed: while there are any, reconciliation
@@ -21,13 +20,12 @@ public struct SyncEngine: Sendable {
     let now: @Sendable () -> Date
 
     public init(
-        store: any IdentityStore, state: any SyncStateStore, refreshTokens: any RefreshTokenRepository,
+        store: any IdentityStore, state: any SyncStateStore,
         sources: [NamedListableSource], unlistableSources: [String] = [], options: SyncOptions = SyncOptions(),
         logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
         self.state = state
-        self.refreshTokens = refreshTokens
         self.sources = sources
         self.unlistableSources = unlistableSources
         self.options = options
@@ -41,7 +39,7 @@ public struct SyncEngine: Sendable {
         guard let state = pipeline.syncState else { throw .noSyncState(store: pipeline.config.resolution.order.first ?? "?") }
         let listable = pipeline.listableSources
         self.init(
-            store: pipeline.store, state: state, refreshTokens: pipeline.refreshTokens, sources: listable,
+            store: pipeline.store, state: state, sources: listable,
             unlistableSources: pipeline.sources.map(\.name).filter { name in !listable.contains { $0.name == name } },
             options: options, logger: logger, metrics: pipeline.metrics, now: now)
     }

@@ -1,0 +1,41 @@
+import Foundation
+import Provisioning
+import Testing
+
+/// The behaviour every store kind's other capabilities must show: refresh
+/// tokens, the webhook ledger and sync state, and the rule that the store's
+/// delete owns revocation. Run against `memory` and `postgres`; an app that
+/// embeds the pipeline over its own store runs it the same way:
+///
+/// ```swift
+/// @Test("my store kit conforms", arguments: StoreKitConformance.caseNames)
+/// func conformance(_ name: String) async throws {
+///     try await StoreKitConformance.run(name) { precedence, softDelete in
+///         StoreKit(store: …, refreshTokens: …, webhookLedger: …, syncState: …)
+///     }
+/// }
+/// ```
+public struct StoreKitConformance {
+    /// Builds fresh, empty capabilities over one store with the given policies.
+    public typealias MakeKit = @Sendable (PrecedencePolicy, SoftDeletePolicy) async throws -> StoreKit
+
+    public struct Case: Sendable {
+        public let name: String
+        let body: @Sendable (Fixture, MakeKit) async throws -> Void
+    }
+
+    public static let caseNames: [String] = cases.map(\.name)
+
+    /// Run the case called `name`; failures are issues of the running test.
+    public static func run(_ name: String, makeKit: MakeKit) async throws {
+        guard let found = cases.first(where: { $0.name == name }) else {
+            Issue.record("no store kit conformance case is named '\(name)'")
+            return
+        }
+        try await found.body(Fixture(), makeKit)
+    }
+
+    static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases
+
+    static func later(_ seconds: TimeInterval) -> Date { Date().addingTimeInterval(seconds) }
+}
