@@ -56,7 +56,7 @@ Try, in another terminal:
   curl -s -X POST http://127.0.0.1:$PORT/api/auth/login -H 'Content-Type: application/json' \\
        -d '{"email": "new@example.com", "password": "demo-password"}'
   # the user is now in PostgreSQL
-  $PGBIN/psql "$DATABASE_URL" -c 'SELECT email, display_name, role, airtable_record_id FROM users'
+  $PGBIN/psql "$DATABASE_URL" -c 'SELECT email, display_name, role, airtable_record_id FROM provisiond.users'
   # send a signed user.created webhook (provisiond sign-event computes the Standard Webhooks signature)
   EVENT='{"id":"evt_demo_1","type":"user.created","occurred_at":"2026-11-26T10:15:00Z","record":{"id":"recDemoHook000001","fields":{"Email":"hook@example.com","Name":"Hook User","Role":"viewer"}}}'
   eval "\$($BIN/provisiond sign-event --secret $WEBHOOK_SECRET --body "\$EVENT" --curl http://127.0.0.1:$PORT/api/sync/users/inbound)"

@@ -7,10 +7,10 @@ public enum Migrations {
     /// Arbitrary but fixed: the advisory lock key of provisiond migrations.
     static let lockKey: Int64 = 0x70_72_6F_76_69_73_69_6F
 
-    static let steps: [(version: Int, sql: [String])] = [
+    static func steps(_ schema: PostgresSchema) -> [(version: Int, sql: [String])] { [
         (1, [
             """
-            CREATE TABLE users (
+            CREATE TABLE \(schema.users) (
                 id uuid PRIMARY KEY,
                 email text NOT NULL,
                 email_canonical text NOT NULL,
@@ -30,7 +30,7 @@ public enum Migrations {
             )
             """,
             """
-            CREATE TABLE webhook_events (
+            CREATE TABLE \(schema.webhookEvents) (
                 event_id text PRIMARY KEY,
                 body_sha256 text NOT NULL,
                 outcome text NOT NULL,
@@ -38,24 +38,24 @@ public enum Migrations {
                 received_at timestamptz NOT NULL DEFAULT now()
             )
             """,
-            "CREATE INDEX webhook_events_received_at_idx ON webhook_events (received_at)",
+            "CREATE INDEX webhook_events_received_at_idx ON \(schema.webhookEvents) (received_at)",
             """
-            CREATE TABLE refresh_tokens (
+            CREATE TABLE \(schema.refreshTokens) (
                 token_hash text PRIMARY KEY,
                 family_id uuid NOT NULL,
-                user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                user_id uuid NOT NULL REFERENCES \(schema.users) (id) ON DELETE CASCADE,
                 expires_at timestamptz NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now(),
                 rotated_at timestamptz,
                 revoked_at timestamptz
             )
             """,
-            "CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)",
-            "CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id)",
+            "CREATE INDEX refresh_tokens_family_idx ON \(schema.refreshTokens) (family_id)",
+            "CREATE INDEX refresh_tokens_user_idx ON \(schema.refreshTokens) (user_id)",
         ]),
         (2, [
             """
-            CREATE TABLE sync_state (
+            CREATE TABLE \(schema.syncState) (
                 source text PRIMARY KEY,
                 cursor_at timestamptz,
                 reconciled_at timestamptz,
@@ -63,21 +63,23 @@ public enum Migrations {
             )
             """,
         ]),
-    ]
+    ] }
 
     /// Apply every step not applied yet; returns the versions applied now.
     @discardableResult
-    public static func apply(client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await client.withConnection { connection in try await apply(connection: connection, logger: logger) }
+    public static func apply(client: PostgresClient, schema: PostgresSchema = .default, logger: Logger) async throws -> [Int] {
+        try await client.withConnection { connection in try await apply(connection: connection, schema: schema, logger: logger) }
     }
 
     /// The same on a session of its own, opened and closed here: `serve`
     /// migrates before its pool runs.
     @discardableResult
-    public static func apply(session configuration: PostgresConnection.Configuration, logger: Logger) async throws -> [Int] {
+    public static func apply(
+        session configuration: PostgresConnection.Configuration, schema: PostgresSchema = .default, logger: Logger
+    ) async throws -> [Int] {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         do {
-            let applied = try await apply(connection: connection, logger: logger)
+            let applied = try await apply(connection: connection, schema: schema, logger: logger)
             try await connection.close()
             return applied
         } catch {
@@ -87,10 +89,10 @@ public enum Migrations {
     }
 
     @discardableResult
-    public static func apply(connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+    public static func apply(connection: PostgresConnection, schema: PostgresSchema = .default, logger: Logger) async throws -> [Int] {
         _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
         do {
-            let applied = try await apply(on: connection, logger: logger)
+            let applied = try await apply(on: connection, schema: schema, logger: logger)
             _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             return applied
         } catch {
@@ -99,23 +101,29 @@ public enum Migrations {
         }
     }
 
-    private static func apply(on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        _ = try await connection.query("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
+    private static func apply(on connection: PostgresConnection, schema: PostgresSchema, logger: Logger) async throws -> [Int] {
+        // Created only when missing: CREATE SCHEMA needs a privilege an
+        // existing deployment's role may lack (and `public` always exists).
+        let exists = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema.name)", logger: logger).collect()
+        if exists.isEmpty {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema.quoted)"), logger: logger)
+        }
+        _ = try await connection.query(PostgresQuery(unsafeSQL: """
+            CREATE TABLE IF NOT EXISTS \(schema.schemaMigrations) (
                 version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
-            """, logger: logger)
+            """), logger: logger)
         var done = Set<Int>()
-        for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+        for try await version in try await connection.query("SELECT version FROM \(unescaped: schema.schemaMigrations)", logger: logger).decode(Int.self) {
             done.insert(version)
         }
         var appliedNow: [Int] = []
-        for step in steps where !done.contains(step.version) {
+        for step in steps(schema) where !done.contains(step.version) {
             _ = try await connection.query("BEGIN", logger: logger)
             do {
                 for statement in step.sql {
                     _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                _ = try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(step.version))", logger: logger)
+                _ = try await connection.query("INSERT INTO \(unescaped: schema.schemaMigrations) (version) VALUES (\(step.version))", logger: logger)
                 _ = try await connection.query("COMMIT", logger: logger)
             } catch {
                 _ = try? await connection.query("ROLLBACK", logger: logger)

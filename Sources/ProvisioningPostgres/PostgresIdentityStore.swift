@@ -7,6 +7,8 @@ import Provisioning
 /// pool; every write is one conflict-safe statement (or a transaction).
 public struct PostgresIdentityStore: IdentityStore {
     public let client: PostgresClient
+    /// Where the tables are (`schema:`).
+    public let schema: PostgresSchema
     let statements: UpsertStatements
     let merge: MergeSQL
     let softDelete: SoftDeletePolicy
@@ -19,22 +21,24 @@ public struct PostgresIdentityStore: IdentityStore {
 
     public init(
         client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
-        deadlineSeconds: Double = 5, gate: StoreGate? = nil, migrationSession: PostgresConnection.Configuration? = nil
+        deadlineSeconds: Double = 5, gate: StoreGate? = nil, migrationSession: PostgresConnection.Configuration? = nil,
+        schema: PostgresSchema = .default
     ) {
+        self.schema = schema
         self.migrationSession = migrationSession
         let gate = gate ?? StoreGate(deadlineSeconds: deadlineSeconds)
         self.gate = gate
         self.client = client
         self.merge = MergeSQL(policy: precedence, softDelete: softDelete, attributes: attributes)
-        self.statements = UpsertStatements(merge: merge)
+        self.statements = UpsertStatements(merge: merge, schema: schema)
         self.softDelete = softDelete
         self.logger = logger
         // Each batch query has the deadline of its own: a query that never
         // ends (its connection died with the server) frees its batcher slot.
-        self.emailLookups = EmailLookupBatcher { [client, logger, gate] emails in
+        self.emailLookups = EmailLookupBatcher { [client, logger, gate, schema] emails in
             try await gate.run { try await client.withConnection { connection in
                 let rows = try await connection.query(
-                    "SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
+                    "SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
                 var users: [StoredUser] = []
                 for try await row in rows { users.append(try UserRow.decode(row)) }
                 return users
@@ -54,11 +58,11 @@ public struct PostgresIdentityStore: IdentityStore {
     }
 
     public func user(id: UUID) async throws -> StoredUser? {
-        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.id = \(id)")
+        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.id = \(id)")
     }
 
     public func user(recordID: String) async throws -> StoredUser? {
-        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)")
+        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.airtable_record_id = \(recordID)")
     }
 
     public func upsert(_ record: SourceRecord) async throws -> UpsertResult {
@@ -96,22 +100,22 @@ public struct PostgresIdentityStore: IdentityStore {
         let target = """
             WITH target AS (
                 SELECT id, COALESCE(source_modified_at > $2::timestamptz, false) AS stale
-                FROM users WHERE airtable_record_id = $1 FOR UPDATE)
+                FROM \(schema.users) WHERE airtable_record_id = $1 FOR UPDATE)
             """
         let effect: String
         switch softDelete.onDeleteEvent {
         case .ignore:
             effect = ""
         case .hard:
-            effect = ", deleted AS (DELETE FROM users WHERE id IN (SELECT id FROM target WHERE NOT stale))"
+            effect = ", deleted AS (DELETE FROM \(schema.users) WHERE id IN (SELECT id FROM target WHERE NOT stale))"
         case .soft:
             effect = """
                 , deleted AS (
-                    UPDATE users SET deleted_at = COALESCE(deleted_at, now()),
+                    UPDATE \(schema.users) SET deleted_at = COALESCE(deleted_at, now()),
                         updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END
                     WHERE id IN (SELECT id FROM target WHERE NOT stale) RETURNING id),
                 revoked AS (
-                    UPDATE refresh_tokens SET revoked_at = now()
+                    UPDATE \(schema.refreshTokens) SET revoked_at = now()
                     WHERE user_id IN (SELECT id FROM deleted) AND revoked_at IS NULL)
                 """
         }
@@ -151,7 +155,7 @@ public struct PostgresIdentityStore: IdentityStore {
             sets.append("attributes = (attributes - ARRAY[\(removed)]::text[]) || $\(bindings.count)::jsonb")
         }
         bindings.append(id)
-        let sql = "UPDATE users AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(UserRow.columns)"
+        let sql = "UPDATE \(schema.users) AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(UserRow.columns)"
         do {
             let store = self, query = PostgresQuery(unsafeSQL: sql, binds: bindings)
             return try await gate.run { try await store.client.withConnection { connection in
@@ -217,9 +221,9 @@ public struct PostgresIdentityStore: IdentityStore {
 extension PostgresIdentityStore {
     public func migrate() async throws {
         if let migrationSession {
-            try await Migrations.apply(session: migrationSession, logger: logger)
+            try await Migrations.apply(session: migrationSession, schema: schema, logger: logger)
         } else {
-            try await Migrations.apply(client: client, logger: logger)
+            try await Migrations.apply(client: client, schema: schema, logger: logger)
         }
     }
 

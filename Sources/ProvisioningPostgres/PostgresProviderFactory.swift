@@ -10,6 +10,8 @@ public struct PostgresProviderFactory: ProviderFactory {
         public var session: PostgresConnection.Configuration
         /// How long a request waits for the store before answering 503.
         public var timeoutSeconds: Double
+        /// Where the tables are; `public` unless `schema:` says otherwise.
+        public var schema: PostgresSchema = .default
     }
 
     public init() {}
@@ -22,17 +24,23 @@ public struct PostgresProviderFactory: ProviderFactory {
           url: postgres://provision@127.0.0.1:5432/provision   # ?sslmode=require|verify-full turns TLS on
           pool_size: 10
           timeout_ms: 5000        # a request waits this long for the store, then gets 503
+          schema: provisiond      # where provisiond's tables live (created if missing); default public
         """
 
     public func decode(_ section: ConfigSection) -> Settings? {
         let url = section.requiredString("url")
         let poolSize = section.int("pool_size", default: 10, range: 1...1000)
         let timeout = section.int("timeout_ms", default: 5000, range: 1...600_000)
-        guard let url else { return nil }
+        let schemaName = section.string("schema", default: PostgresSchema.default.name)
+        let schema = PostgresSchema(schemaName)
+        if schema == nil {
+            section.problem(at: "schema", "must be a lower-case identifier (a-z, 0-9, _; not starting with a digit; at most 63 bytes), got '\(schemaName)'")
+        }
+        guard let url, let schema else { return nil }
         do {
             return Settings(
                 configuration: try PostgresURL.configuration(from: url, poolSize: poolSize),
-                session: try PostgresURL.connectionConfiguration(from: url), timeoutSeconds: Double(timeout) / 1000)
+                session: try PostgresURL.connectionConfiguration(from: url), timeoutSeconds: Double(timeout) / 1000, schema: schema)
         } catch {
             section.problem(at: "url", "\(error)")
             return nil
@@ -44,7 +52,7 @@ public struct PostgresProviderFactory: ProviderFactory {
         let store = PostgresIdentityStore(
             client: client, precedence: context.precedence, softDelete: context.softDelete,
             attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds,
-            migrationSession: settings.session)
+            migrationSession: settings.session, schema: settings.schema)
         // The sync lease holds one session for a whole run: a pool of its own.
         var leaseConfiguration = settings.configuration
         leaseConfiguration.options.minimumConnections = 0
@@ -52,9 +60,9 @@ public struct PostgresProviderFactory: ProviderFactory {
         let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
         return ProviderInstance(
             store: store,
-            refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate),
+            refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
             webhookLedger: PostgresWebhookLedger(store: store, logger: context.logger),
-            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger),
+            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger, schema: settings.schema),
             run: {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await client.run() }

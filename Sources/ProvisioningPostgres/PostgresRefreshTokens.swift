@@ -9,8 +9,10 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     let client: PostgresClient
     let logger: Logger
     let gate: StoreGate
+    let schema: PostgresSchema
 
-    public init(client: PostgresClient, logger: Logger, gate: StoreGate = StoreGate(deadlineSeconds: 5)) {
+    public init(client: PostgresClient, logger: Logger, gate: StoreGate = StoreGate(deadlineSeconds: 5), schema: PostgresSchema = .default) {
+        self.schema = schema
         self.client = client
         self.logger = logger
         self.gate = gate
@@ -19,7 +21,7 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
         try await guarded {
             _ = try await client.query("""
-                INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+                INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at)
                 VALUES (\(tokenHash), \(familyID), \(userID), \(expiresAt))
                 """, logger: logger)
         }
@@ -29,23 +31,23 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
         try await guarded {
             try await client.withTransaction(logger: logger) { connection in
                 let current = try await connection.query("""
-                    UPDATE refresh_tokens SET rotated_at = now()
+                    UPDATE \(unescaped: schema.refreshTokens) SET rotated_at = now()
                     WHERE token_hash = \(presentedHash) AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
                     RETURNING family_id, user_id
                     """, logger: logger)
                 for try await (familyID, userID) in current.decode((UUID, UUID).self) {
                     _ = try await connection.query("""
-                        INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at)
+                        INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at)
                         VALUES (\(newHash), \(familyID), \(userID), \(expiresAt))
                         """, logger: logger)
                     return .rotated(userID: userID, familyID: familyID)
                 }
                 let rotated = try await connection.query("""
-                    SELECT family_id FROM refresh_tokens WHERE token_hash = \(presentedHash) AND rotated_at IS NOT NULL
+                    SELECT family_id FROM \(unescaped: schema.refreshTokens) WHERE token_hash = \(presentedHash) AND rotated_at IS NOT NULL
                     """, logger: logger)
                 for try await familyID in rotated.decode(UUID.self) {
                     _ = try await connection.query("""
-                        UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(familyID) AND revoked_at IS NULL
+                        UPDATE \(unescaped: schema.refreshTokens) SET revoked_at = now() WHERE family_id = \(familyID) AND revoked_at IS NULL
                         """, logger: logger)
                     return .reused(familyID: familyID)
                 }
@@ -57,7 +59,7 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     public func revokeAll(userID: UUID) async throws {
         try await guarded {
             _ = try await client.query(
-                "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
+                "UPDATE \(unescaped: schema.refreshTokens) SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
         }
     }
 

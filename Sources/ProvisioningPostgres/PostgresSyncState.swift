@@ -17,9 +17,11 @@ public struct PostgresSyncState: SyncStateStore {
     let client: PostgresClient
     let leaseClient: PostgresClient
     let logger: Logger
+    let schema: PostgresSchema
 
     /// `leaseClient` defaults to `client` (tests; a pool of two or more).
-    public init(client: PostgresClient, leaseClient: PostgresClient? = nil, logger: Logger) {
+    public init(client: PostgresClient, leaseClient: PostgresClient? = nil, logger: Logger, schema: PostgresSchema = .default) {
+        self.schema = schema
         self.client = client
         self.leaseClient = leaseClient ?? client
         self.logger = logger
@@ -28,7 +30,7 @@ public struct PostgresSyncState: SyncStateStore {
     public func checkpoint(source: String) async throws -> SyncCheckpoint {
         try await mapped {
             let rows = try await client.query(
-                "SELECT cursor_at, reconciled_at FROM sync_state WHERE source = \(source)", logger: logger)
+                "SELECT cursor_at, reconciled_at FROM \(unescaped: schema.syncState) WHERE source = \(source)", logger: logger)
             var checkpoint = SyncCheckpoint()
             for try await (cursor, reconciled) in rows.decode((Date?, Date?).self) {
                 checkpoint = SyncCheckpoint(cursor: cursor, reconciledAt: reconciled)
@@ -40,7 +42,7 @@ public struct PostgresSyncState: SyncStateStore {
     public func saveCursor(_ cursor: Date, source: String) async throws {
         try await mapped {
             _ = try await client.query("""
-                INSERT INTO sync_state (source, cursor_at) VALUES (\(source), \(cursor))
+                INSERT INTO \(unescaped: schema.syncState) (source, cursor_at) VALUES (\(source), \(cursor))
                 ON CONFLICT (source) DO UPDATE SET cursor_at = EXCLUDED.cursor_at, updated_at = now()
                 """, logger: logger)
         }
@@ -49,7 +51,7 @@ public struct PostgresSyncState: SyncStateStore {
     public func markReconciled(at time: Date, source: String) async throws {
         try await mapped {
             _ = try await client.query("""
-                INSERT INTO sync_state (source, reconciled_at) VALUES (\(source), \(time))
+                INSERT INTO \(unescaped: schema.syncState) (source, reconciled_at) VALUES (\(source), \(time))
                 ON CONFLICT (source) DO UPDATE SET reconciled_at = EXCLUDED.reconciled_at, updated_at = now()
                 """, logger: logger)
         }
@@ -58,7 +60,7 @@ public struct PostgresSyncState: SyncStateStore {
     public func linkedUsers() async throws -> [LinkedUser] {
         try await mapped {
             let rows = try await client.query(
-                "SELECT id, airtable_record_id FROM users WHERE airtable_record_id IS NOT NULL AND deleted_at IS NULL",
+                "SELECT id, airtable_record_id FROM \(unescaped: schema.users) WHERE airtable_record_id IS NOT NULL AND deleted_at IS NULL",
                 logger: logger)
             var users: [LinkedUser] = []
             for try await (id, recordID) in rows.decode((UUID, String).self) { users.append(LinkedUser(id: id, recordID: recordID)) }

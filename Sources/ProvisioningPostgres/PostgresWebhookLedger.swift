@@ -91,7 +91,7 @@ public struct PostgresWebhookLedger: WebhookLedger {
             return try await store.client.withTransaction(logger: logger) { connection in
                 let outcome = try await perform(effect, on: connection, uniqueViolations: uniqueViolations)
                 let recorded = try await connection.query("""
-                    INSERT INTO webhook_events (event_id, body_sha256, outcome, user_id)
+                    INSERT INTO \(unescaped: store.schema.webhookEvents) (event_id, body_sha256, outcome, user_id)
                     VALUES (\(delivery.eventID), \(delivery.bodySHA256), \(outcome.outcome), \(outcome.userID))
                     ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                     """, logger: logger).collect()
@@ -121,7 +121,7 @@ public struct PostgresWebhookLedger: WebhookLedger {
     private func earlierIfRecorded(_ delivery: WebhookDelivery) async throws -> LedgerResult? {
         do {
             let rows = try await store.client.query(
-                "SELECT body_sha256, outcome, user_id FROM webhook_events WHERE event_id = \(delivery.eventID)", logger: logger)
+                "SELECT body_sha256, outcome, user_id FROM \(unescaped: store.schema.webhookEvents) WHERE event_id = \(delivery.eventID)", logger: logger)
             for try await (hash, outcome, userID) in rows.decode((String, String, UUID?).self) {
                 guard hash == delivery.bodySHA256 else { return .conflict }
                 return .replayed(WebhookOutcome(outcome: outcome, userID: userID))
@@ -157,7 +157,7 @@ public struct PostgresWebhookLedger: WebhookLedger {
     private func pruneNow(receivedBefore cutoff: Date) async throws -> Int {
         do {
             let rows = try await store.client.query(
-                "WITH gone AS (DELETE FROM webhook_events WHERE received_at < \(cutoff) RETURNING 1) SELECT count(*)::int FROM gone",
+                "WITH gone AS (DELETE FROM \(unescaped: store.schema.webhookEvents) WHERE received_at < \(cutoff) RETURNING 1) SELECT count(*)::int FROM gone",
                 logger: logger)
             var count = 0
             for try await value in rows.decode(Int.self) { count = value }

@@ -19,16 +19,16 @@ struct UpsertStatements: Sendable {
     static let insertValues = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10"
     static let returning = "RETURNING \(UserRow.columns), (xmax = 0) AS inserted, (u.updated_at = now()) AS changed"
 
-    init(merge: MergeSQL) {
+    init(merge: MergeSQL, schema: PostgresSchema) {
         byRecordID = """
-            INSERT INTO users AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
+            INSERT INTO \(schema.users) AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
             ON CONFLICT (airtable_record_id) DO UPDATE SET
                 \(merge.setClause())
             WHERE \(MergeSQL.freshnessGuard)
             \(Self.returning)
             """
         byEmail = """
-            INSERT INTO users AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
+            INSERT INTO \(schema.users) AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
             ON CONFLICT (email_canonical) DO UPDATE SET
                 \(merge.setClause(recordID: "COALESCE(u.airtable_record_id, excluded.airtable_record_id)"))
             WHERE (u.airtable_record_id IS NULL OR excluded.airtable_record_id IS NULL
@@ -39,14 +39,14 @@ struct UpsertStatements: Sendable {
         byRecordIDRecordingEvent = """
             WITH up AS (\(byRecordID)),
             event AS (
-                INSERT INTO webhook_events (event_id, body_sha256, outcome, user_id)
+                INSERT INTO \(schema.webhookEvents) (event_id, body_sha256, outcome, user_id)
                 SELECT $11::text, $12::text,
                        CASE WHEN up.inserted THEN 'inserted' WHEN up.changed THEN 'updated' ELSE 'unchanged' END, up.id
                 FROM up)
             SELECT * FROM up
             """
         updateByRecordID = """
-            UPDATE users AS u SET
+            UPDATE \(schema.users) AS u SET
                 \(merge.setClause())
             FROM (SELECT $2::text AS email, $3::text AS email_canonical, $4::text AS display_name, $5::text AS role,
                          $6::text AS password_hash, $7::jsonb AS attributes, $8::text AS airtable_record_id,

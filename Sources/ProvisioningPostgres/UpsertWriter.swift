@@ -61,7 +61,7 @@ struct UpsertWriter {
                 return .done(Self.recordIDRowResult(user, inserted: inserted, changed: changed, record: record, logger: store.logger))
             case .noRow:
                 // The row with this record id exists and is newer: stale.
-                guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
+                guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
                     return .retry(path: "record_id_row_vanished")
                 }
                 logConflict(path: "stale_guard", record: record, level: .debug)
@@ -69,7 +69,7 @@ struct UpsertWriter {
             case .uniqueViolation(let constraint) where constraint == "users_email_canonical_key":
                 // Another row holds the email: an email change colliding with
                 // another user, or a store user to link. Told apart below.
-                if let owner = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) {
+                if let owner = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) {
                     // The record's row exists: if it already has this email, a
                     // concurrent writer linked it meanwhile; otherwise the
                     // record's new email belongs to someone else.
@@ -91,7 +91,7 @@ struct UpsertWriter {
             logConflict(path: "email_conflict_update", record: record, level: changed ? .info : .debug)
             return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
         case .noRow:
-            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.email_canonical = \(canonical)", on: connection) else {
+            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.email_canonical = \(canonical)", on: connection) else {
                 return .retry(path: "email_row_vanished")
             }
             if let owner = user.recordID, let recordID = record.recordID, owner != recordID {
@@ -114,7 +114,7 @@ struct UpsertWriter {
         case .row(let user, _, let changed):
             return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
         case .noRow:
-            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM users u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
+            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
                 throw StoreError.missingEmail
             }
             return .done(UpsertResult(outcome: .staleIgnored, user: user))

@@ -25,7 +25,7 @@ struct ServerReachedTests {
         let again = try await Migrations.apply(client: client, logger: TestDatabase.logger)
         #expect(again.isEmpty)
         let recorded = try await TestDatabase.count(client, "SELECT count(*)::int FROM schema_migrations")
-        #expect(recorded == Migrations.steps.count)
+        #expect(recorded == Migrations.steps(.default).count)
     }
 
     @Test("two instances migrating one database at once both succeed")
@@ -39,7 +39,7 @@ struct ServerReachedTests {
             for client in clients { group.addTask { try await Migrations.apply(client: client, logger: TestDatabase.logger) } }
             return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
-        #expect(applied.sorted() == Migrations.steps.map(\.version))
+        #expect(applied.sorted() == Migrations.steps(.default).map(\.version))
     }
 }
 

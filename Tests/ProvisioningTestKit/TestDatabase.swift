@@ -52,10 +52,17 @@ public enum TestDatabase {
 
     /// Every capability of the `postgres` kind over a fresh, migrated
     /// database, wired as `PostgresProviderFactory` wires them.
-    public static func makeKit(precedence: PrecedencePolicy, softDelete: SoftDeletePolicy) async throws -> StoreKit {
+    /// `beforeMigrating` runs first on the fresh database (an app's own tables, say).
+    public static func makeKit(
+        precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, schema: PostgresSchema = .default,
+        beforeMigrating: (PostgresConnection) async throws -> Void = { _ in }
+    ) async throws -> StoreKit {
         let url = try await create()
         let configuration = try PostgresProviderFactory.configuration(url: url, poolSize: 2)
-        try await Migrations.apply(session: try PostgresProviderFactory.sessionConfiguration(url: url), logger: logger)
+        let session = try await PostgresConnection.connect(configuration: try PostgresProviderFactory.sessionConfiguration(url: url), id: 1, logger: logger)
+        try await beforeMigrating(session)
+        try await session.close()
+        try await Migrations.apply(session: try PostgresProviderFactory.sessionConfiguration(url: url), schema: schema, logger: logger)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         var leaseConfiguration = configuration
         leaseConfiguration.options.minimumConnections = 0
@@ -64,11 +71,12 @@ public enum TestDatabase {
         Task { await client.run() }
         Task { await leaseClient.run() }
         let store = PostgresIdentityStore(
-            client: client, precedence: precedence, softDelete: softDelete, attributes: Attribute.core + ["department"], logger: logger)
+            client: client, precedence: precedence, softDelete: softDelete, attributes: Attribute.core + ["department"], logger: logger,
+            schema: schema)
         return StoreKit(
-            store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate),
+            store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate, schema: schema),
             webhookLedger: PostgresWebhookLedger(store: store, logger: logger),
-            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger))
+            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger, schema: schema))
     }
 
     /// Count rows of a query returning one integer.
