@@ -216,16 +216,18 @@ struct AuthRoutes: Sendable {
         }
     }
 
-    /// Run a store call: an unreachable store is 503; data the store refuses
-    /// (a source record it cannot import, say) is logged and answered as the
-    /// route's own refusal, so auth errors never say more than the contract.
+    /// Run a store call: an unreachable store is 503 (`StoreErrorMapping`);
+    /// data the store refuses (a source record it cannot import, say) is
+    /// logged and answered as the route's own refusal, so auth errors never
+    /// say more than the contract.
     private func storeCall<T>(orElse refusal: APIError, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as StoreError {
-            if case .unavailable = error {
+            let mapped = StoreErrorMapping.apiError(error)
+            if mapped.status == .serviceUnavailable {
                 logger.error("store.unavailable", metadata: ["event": "store.unavailable", "detail": .string(error.description)])
-                throw APIError(.serviceUnavailable, "temporarily_unavailable", headers: [.retryAfter: "1"])
+                throw mapped
             }
             logger.error("store.refused", metadata: ["event": "store.refused", "detail": .string(error.description)])
             throw refusal

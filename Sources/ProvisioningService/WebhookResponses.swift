@@ -39,9 +39,6 @@ struct WebhookRejection: Error {
     var reason: String
     var headers: HTTPFields = [:]
 
-    /// Seconds a sender is asked to wait after a 503.
-    static let retryAfterSeconds = 5
-
     static func invalidSignature(_ reason: String) -> WebhookRejection {
         WebhookRejection(status: .unauthorized, code: "invalid_signature", detail: nil, reason: reason)
     }
@@ -62,21 +59,22 @@ struct WebhookRejection: Error {
         status: .conflict, code: "event_id_conflict", detail: nil, reason: "event id already used with another body")
 
     static func unavailable(_ reason: String) -> WebhookRejection {
-        WebhookRejection(
-            status: .serviceUnavailable, code: "temporarily_unavailable", detail: nil, reason: reason,
-            headers: [.retryAfter: String(retryAfterSeconds)])
+        WebhookRejection(StoreErrorMapping.unavailable(), reason: reason)
     }
 
-    /// Store errors: what the sender did wrong (422) or should retry (503).
+    /// Store errors, mapped as on every route: what the sender did wrong (422) or should retry (503).
     static func from(_ error: StoreError) -> WebhookRejection {
-        switch error {
-        case .unavailable(let why): .unavailable("store unavailable: \(why)")
-        case .emailOwnedByAnotherRecord, .emailTaken: .unprocessable("the email is already owned by another record")
-        case .missingEmail: .unprocessable("the record has no email and no stored user has its record id")
-        case .invalidEmail(let why): .unprocessable(why)
-        case .invalidData(let why): .unprocessable(why)
-        }
+        let mapped = StoreErrorMapping.apiError(error)
+        return WebhookRejection(mapped, reason: "\(mapped.code): \(error.description)")
     }
+
 
     var apiError: APIError { APIError(status, code, detail: detail, headers: headers) }
+}
+
+extension WebhookRejection {
+    /// A route-wide error, with the reason for the log.
+    init(_ error: APIError, reason: String) {
+        self.init(status: error.status, code: error.code, detail: error.detail, reason: reason, headers: error.headers)
+    }
 }

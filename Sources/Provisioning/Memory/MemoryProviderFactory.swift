@@ -61,7 +61,7 @@ public struct MemoryProviderFactory: ProviderFactory {
         let source = MemorySource(records: settings.records)
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
         return ProviderInstance(
-            store: store, source: source, refreshTokens: MemoryRefreshTokens(store: store),
+            store: store, source: source, listable: source, refreshTokens: MemoryRefreshTokens(store: store),
             webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store))
     }
 }

@@ -15,6 +15,8 @@ public struct BuiltPipeline: Sendable {
     public var syncState: (any SyncStateStore)?
     public var pipeline: ResolutionPipeline
     public var sources: [ResolutionPipeline.NamedSource]
+    /// The sources in `resolution.order` whose kind declared them listable, in that order.
+    public var listableSources: [NamedListableSource]
     public var signatureVerifiers: [any SignatureVerifier]
     /// The factory every counter of this pipeline comes from.
     public var metrics: any MetricsFactory
@@ -69,9 +71,11 @@ extension PipelineConfig {
         let store = WriteObservingStore(builtStore) { recentUsers.invalidate() }
         let webhookLedger = WriteObservingLedger(builtLedger) { recentUsers.invalidate() }
         var sources: [ResolutionPipeline.NamedSource] = []
+        var listableSources: [NamedListableSource] = []
         for name in resolution.order.dropFirst() {
             guard let source = instances[name]?.source else { throw PipelineBuildError.missingRole(provider: name, role: "source") }
             sources.append(.init(name: name, source: source))
+            if let listable = instances[name]?.listable { listableSources.append(.init(name: name, source: listable)) }
         }
         let verifiers = try webhook.schemes.map { scheme in
             guard let factory = registry.schemes[scheme.kind] else { throw PipelineBuildError.unknownKind(scheme.kind) }
@@ -82,7 +86,7 @@ extension PipelineConfig {
             metrics: metrics, coalesce: resolution.coalesce)
         return BuiltPipeline(
             config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
-            syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources,
+            syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources, listableSources: listableSources,
             signatureVerifiers: verifiers, metrics: metrics, runners: runners)
     }
 }

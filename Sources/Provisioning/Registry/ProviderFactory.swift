@@ -41,6 +41,9 @@ public struct ProviderContext: Sendable {
 public struct ProviderInstance: Sendable {
     public var store: (any IdentityStore)?
     public var source: (any IdentitySource)?
+    /// The source, when it can also be listed (background sync, reconciliation):
+    /// declared by the kind, never discovered by a cast.
+    public var listable: (any ListableSource)?
     /// A store's refresh-token storage.
     public var refreshTokens: (any RefreshTokenRepository)?
     /// A store's webhook idempotency ledger (commits with the store's writes).
@@ -51,12 +54,13 @@ public struct ProviderInstance: Sendable {
     public var run: (@Sendable () async throws -> Void)?
 
     public init(
-        store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil,
+        store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, listable: (any ListableSource)? = nil,
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
         syncState: (any SyncStateStore)? = nil, run: (@Sendable () async throws -> Void)? = nil
     ) {
         self.store = store
         self.source = source
+        self.listable = listable
         self.refreshTokens = refreshTokens
         self.webhookLedger = webhookLedger
         self.syncState = syncState

@@ -62,12 +62,3 @@ public struct NamedListableSource: Sendable {
         self.source = source
     }
 }
-
-extension BuiltPipeline {
-    /// The sources in `resolution.order` that can be listed, in that order.
-    public var listableSources: [NamedListableSource] {
-        sources.compactMap { named in
-            (named.source as? any ListableSource).map { NamedListableSource(name: named.name, source: $0) }
-        }
-    }
-}
