@@ -8,26 +8,25 @@ import Provisioning
 
 /// The Airtable Web API client behind kind `airtable`: lookups by email and
 /// record id for read-through, pages for sync. Every request spends the
-/// base's token bucket and passes its circuit breaker; concurrent lookups of
-/// one key make one request; nothing waits longer than `timeout_ms`.
+/// base's token bucket and passes its circuit breaker; nothing waits longer
+/// than `timeout_ms`. Concurrent lookups of one key are coalesced by the
+/// resolution pipeline (one singleflight per lookup, not one per layer).
+/// Each response body is parsed once, in `execute`.
 public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
     public let budget: AirtableBudget
     private let http: HTTPClient
     private let logger: Logger
-    /// nil when coalescing is off (`resolution.coalesce: false`).
-    private let flights: Singleflight<SourceLookup>?
     private let tablePath: String
 
     private let metrics: any MetricsFactory
 
     public init(
         settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
+        metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.metrics = metrics
-        self.flights = coalesce ? Singleflight() : nil
         self.settings = settings
         self.budget = budget ?? AirtableBudget(
             bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),
@@ -41,16 +40,11 @@ public final class AirtableClient: IdentitySource {
     // MARK: IdentitySource
 
     public func lookup(canonicalEmail: String) async -> SourceLookup {
-        await coalesced("email:\(canonicalEmail)") { [self] in await findByEmail(canonicalEmail) }
+        await findByEmail(canonicalEmail)
     }
 
     public func lookup(recordID: String) async -> SourceLookup {
-        await coalesced("record:\(recordID)") { [self] in await findByRecordID(recordID) }
-    }
-
-    private func coalesced(_ key: String, _ lookup: @escaping @Sendable () async -> SourceLookup) async -> SourceLookup {
-        guard let flights else { return await lookup() }
-        return (try? await flights.run(key: key, lookup)) ?? .unavailable(retryAfterSeconds: 1)
+        await findByRecordID(recordID)
     }
 
     // MARK: Listing (sync)
@@ -79,10 +73,8 @@ public final class AirtableClient: IdentitySource {
         query += requestedFields
         switch await send(url: tablePath + Self.queryString(query), priority: priority, timeout: timeout) {
         case .ok(let body):
-            let fetchedAt = Date()
-            let (records, invalid) = mapRecords(body, fetchedAt: fetchedAt)
-            let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-            return Page(records: records, invalid: invalid, offset: object?["offset"] as? String)
+            let (records, invalid) = mapRecords(body, fetchedAt: Date())
+            return Page(records: records, invalid: invalid, offset: (body.value as? [String: Any])?["offset"] as? String)
         case .failed(422, "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"):
             throw .iteratorExpired
         case .rateLimited:
@@ -124,7 +116,7 @@ public final class AirtableClient: IdentitySource {
     private func findByRecordID(_ recordID: String) async -> SourceLookup {
         switch await send(url: "\(tablePath)/\(Self.encode(recordID))", priority: .interactive) {
         case .ok(let body):
-            guard let json = try? JSONSerialization.jsonObject(with: body), let record = AirtableRecord(json: json) else {
+            guard let record = AirtableRecord(json: body.value) else {
                 return .unavailable(retryAfterSeconds: retryAfter())
             }
             do {
@@ -145,8 +137,8 @@ public final class AirtableClient: IdentitySource {
         records.min { ($0.createdAt ?? .distantFuture, $0.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }
     }
 
-    private func mapRecords(_ body: Data, fetchedAt: Date) -> ([SourceRecord], [RecordMappingError]) {
-        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+    private func mapRecords(_ body: ParsedJSON, fetchedAt: Date) -> ([SourceRecord], [RecordMappingError]) {
+        let object = body.value as? [String: Any]
         var records: [SourceRecord] = []
         var invalid: [RecordMappingError] = []
         for json in (object?["records"] as? [Any]) ?? [] {
@@ -217,11 +209,11 @@ public final class AirtableClient: IdentitySource {
             count(String(status))
             switch status {
             case 200..<300:
-                guard (try? JSONSerialization.jsonObject(with: body)) != nil else {
+                guard let parsed = try? JSONSerialization.jsonObject(with: body) else {
                     logFailure(status: status, detail: "malformed JSON body")
                     return .failed(status: status, type: "MALFORMED_BODY")
                 }
-                return .ok(body)
+                return .ok(ParsedJSON(value: parsed))
             case 404: return .notFound
             case 429:
                 logFailure(status: status, detail: "rate limited: waiting 30 s")

@@ -1,8 +1,14 @@
 import Foundation
 
+/// A response body parsed once (`JSONSerialization`'s immutable Foundation
+/// values, safe to share).
+struct ParsedJSON: @unchecked Sendable {
+    let value: Any
+}
+
 /// What one request to Airtable came to.
 enum AirtableResponse: Sendable {
-    case ok(Data)
+    case ok(ParsedJSON)
     case notFound
     /// Airtable's error type (any of its body shapes) with the status.
     case failed(status: Int, type: String)

@@ -242,40 +242,6 @@ struct ClientFaultTests {
         }
     }
 
-    @Test("singleflight: 50 concurrent lookups of one email make one request and all see the record")
-    func singleflight() async throws {
-        try await ClientHarness.with { h in
-            let id = h.insert(Self.ada)
-            h.sim.setLatency(fixedMs: 200)
-            let client = h.client(h.settings(timeoutMs: 5_000))
-            let results = await withTaskGroup(of: SourceLookup.self) { group in
-                for _ in 0..<50 { group.addTask { await client.lookup(canonicalEmail: "ada@example.com") } }
-                return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
-            }
-            #expect(results.count == 50)
-            #expect(results.allSatisfy { $0.record?.recordID == id })
-            #expect(h.sim.counters().total == 1)
-        }
-    }
-
-    @Test("singleflight by record id; distinct keys are not merged")
-    func singleflightRecordID() async throws {
-        try await ClientHarness.with { h in
-            let id = h.insert(Self.ada)
-            h.sim.setLatency(fixedMs: 200)
-            let client = h.client(h.settings(timeoutMs: 5_000))
-            let results = await withTaskGroup(of: SourceLookup.self) { group in
-                for _ in 0..<20 { group.addTask { await client.lookup(recordID: id) } }
-                for _ in 0..<20 { group.addTask { await client.lookup(canonicalEmail: "grace@example.com") } }
-                return await group.reduce(into: [SourceLookup]()) { $0.append($1) }
-            }
-            #expect(results.filter { $0.record?.recordID == id }.count == 20)
-            #expect(results.filter { $0 == .notFound }.count == 20)
-            #expect(h.sim.counters().total == 2)
-            #expect(h.sim.counters()[.get] == 1 && h.sim.counters()[.list] == 1)
-        }
-    }
-
     @Test("token bucket: at 2 requests per second, 10 concurrent lookups send 2; the rest are unavailable without a request")
     func bucketLimitsRequests() async throws {
         try await ClientHarness.with { h in
