@@ -22,11 +22,7 @@ public struct StoreConformance {
     /// Builds a fresh, empty store with the given policies.
     public typealias MakeStore = @Sendable (PrecedencePolicy, SoftDeletePolicy) async throws -> any IdentityStore
 
-    /// One conformance case.
-    public struct Case: Sendable {
-        public let name: String
-        let body: @Sendable (Fixture, MakeStore) async throws -> Void
-    }
+    public typealias Case = ConformanceCase<MakeStore>
 
     /// The names of every case, for `@Test(arguments:)`.
     public static let caseNames: [String] = cases.map(\.name)
@@ -34,15 +30,26 @@ public struct StoreConformance {
     /// Run the case called `name` against stores built by `makeStore`.
     /// Failures are recorded as issues of the running test; an unknown
     /// name is one too.
-    public static func run(_ name: String, makeStore: MakeStore) async throws {
-        guard let found = cases.first(where: { $0.name == name }) else {
-            Issue.record("no store conformance case is named '\(name)'")
-            return
-        }
-        try await found.body(Fixture(), makeStore)
+    public static func run(_ name: String, makeStore: @escaping MakeStore) async throws {
+        try await ConformanceCase.run(name, in: cases, suite: "store conformance", make: makeStore)
     }
 
     static let cases: [Case] = identityCases + precedenceCases + deleteCases + errorCases
+}
+
+/// One named case of a conformance suite, over what `Make` builds.
+public struct ConformanceCase<Make: Sendable>: Sendable {
+    public let name: String
+    let body: @Sendable (Fixture, Make) async throws -> Void
+
+    /// Run the case called `name` of `cases`; an unknown name is an issue of the running test.
+    static func run(_ name: String, in cases: [ConformanceCase], suite: String, make: Make) async throws {
+        guard let found = cases.first(where: { $0.name == name }) else {
+            Issue.record("no \(suite) case is named '\(name)'")
+            return
+        }
+        try await found.body(Fixture(), make)
+    }
 }
 
 /// Unique emails and record ids for one case run, and record builders.

@@ -19,20 +19,13 @@ public struct StoreKitConformance {
     /// Builds fresh, empty capabilities over one store with the given policies.
     public typealias MakeKit = @Sendable (PrecedencePolicy, SoftDeletePolicy) async throws -> StoreKit
 
-    public struct Case: Sendable {
-        public let name: String
-        let body: @Sendable (Fixture, MakeKit) async throws -> Void
-    }
+    public typealias Case = ConformanceCase<MakeKit>
 
     public static let caseNames: [String] = cases.map(\.name)
 
     /// Run the case called `name`; failures are issues of the running test.
-    public static func run(_ name: String, makeKit: MakeKit) async throws {
-        guard let found = cases.first(where: { $0.name == name }) else {
-            Issue.record("no store kit conformance case is named '\(name)'")
-            return
-        }
-        try await found.body(Fixture(), makeKit)
+    public static func run(_ name: String, makeKit: @escaping MakeKit) async throws {
+        try await ConformanceCase.run(name, in: cases, suite: "store kit conformance", make: makeKit)
     }
 
     static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases
