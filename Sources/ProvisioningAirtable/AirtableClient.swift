@@ -15,7 +15,7 @@ import Provisioning
 public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
-    public let budget: AirtableBudget
+    public let budget: SourceBudget
     private let http: HTTPClient
     private let logger: Logger
     private let tablePath: String
@@ -23,14 +23,13 @@ public final class AirtableClient: IdentitySource {
     private let metrics: any MetricsFactory
 
     public init(
-        settings: AirtableSettings, budget: AirtableBudget? = nil, http: HTTPClient = .shared, logger: Logger,
+        settings: AirtableSettings, budget: SourceBudget? = nil, http: HTTPClient = .shared, logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
         self.metrics = metrics
         self.settings = settings
-        self.budget = budget ?? AirtableBudget(
-            bucket: TokenBucket(requestsPerSecond: settings.requestsPerSecond),
-            breaker: CircuitBreaker(failureThreshold: settings.failureThreshold, openDuration: .seconds(settings.openSeconds)))
+        self.budget = budget ?? SourceBudget(
+            requestsPerSecond: settings.requestsPerSecond, failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds)
         self.http = http
         self.logger = logger
         let apiURL = settings.apiURL.hasSuffix("/") ? String(settings.apiURL.dropLast()) : settings.apiURL

@@ -6,7 +6,7 @@ public struct AirtableProviderFactory: ProviderFactory {
     public typealias Settings = AirtableSettings
 
     /// Budgets (token bucket, circuit) shared by every provider on one base.
-    let budgets = AirtableBudgets()
+    let budgets = SourceBudgets()
 
     public init() {}
 

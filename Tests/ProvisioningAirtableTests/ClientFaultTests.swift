@@ -1,5 +1,5 @@
 import Foundation
-import Provisioning
+@testable import Provisioning
 import Testing
 
 @testable import AirtableSim
@@ -173,7 +173,7 @@ struct ClientFaultTests {
             let id = h.insert(Self.ada)
             // An open period of zero: the circuit is due for a probe as soon as it opens.
             let breaker = CircuitBreaker(failureThreshold: 1, openDuration: .zero)
-            let budget = AirtableBudget(bucket: TokenBucket(requestsPerSecond: 1_000), breaker: breaker)
+            let budget = SourceBudget(bucket: TokenBucket(requestsPerSecond: 1_000), breaker: breaker)
             let client = h.client(budget: budget)
             h.sim.setFault(.status500, count: 1)
             #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
@@ -319,9 +319,9 @@ struct ClientFaultTests {
         }
     }
 
-    @Test("AirtableBudgets: one budget per (api_url, base)")
+    @Test("SourceBudgets: one budget per (api_url, base)")
     func budgetsKeyedByBase() {
-        let budgets = AirtableBudgets()
+        let budgets = SourceBudgets()
         let s1 = AirtableSettings(apiURL: "http://a", token: "t", base: "appA", table: "Users")
         var s2 = s1
         s2.table = "Other"

@@ -62,7 +62,7 @@ struct ClientHarness {
             requestsPerSecond: requestsPerSecond, fields: fields, failureThreshold: failureThreshold, openSeconds: openSeconds)
     }
 
-    func client(_ settings: AirtableSettings? = nil, budget: AirtableBudget? = nil) -> AirtableClient {
+    func client(_ settings: AirtableSettings? = nil, budget: SourceBudget? = nil) -> AirtableClient {
         AirtableClient(settings: settings ?? self.settings(), budget: budget, http: http, logger: logs.logger())
     }
 

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Requests-per-second budget of one Airtable base, shared by every user of
+/// Requests-per-second budget of one remote service (an Airtable base), shared by every user of
 /// the base. A sliding window, as Airtable (and airtable-sim) count: at most
 /// `requestsPerSecond` requests in any second, so a burst never earns a 429
 /// (which would close the base for 30 s). A request occupies its slot from
