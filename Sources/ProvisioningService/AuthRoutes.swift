@@ -5,8 +5,14 @@ import Provisioning
 
 /// `POST /api/auth/login`, `POST /api/auth/refresh`, `GET|PATCH /api/auth/me`
 /// and `GET /.well-known/jwks.json` (CONTRACT.md §3).
+/// Depends on what it uses (not on the whole `BuiltPipeline`).
 struct AuthRoutes: Sendable {
-    let pipeline: BuiltPipeline
+    let resolver: ResolutionPipeline
+    let store: any IdentityStore
+    let refreshTokens: any RefreshTokenRepository
+    let recentUsers: RecentUsers
+    let auth: AuthConfig
+    let softDelete: SoftDeletePolicy
     let tokens: TokenIssuer
     let passwords: PasswordVerifier
     let throttle: LoginThrottle
@@ -14,8 +20,6 @@ struct AuthRoutes: Sendable {
     let clientAddress: ClientAddress
     let logger: Logger
 
-    private var auth: AuthConfig { pipeline.config.auth }
-    private var softDelete: SoftDeletePolicy { pipeline.config.softDelete }
 
     static let invalidCredentials = APIError(.unauthorized, "invalid_credentials")
     static let invalidGrant = APIError(.unauthorized, "invalid_grant")
@@ -74,7 +78,7 @@ struct AuthRoutes: Sendable {
     }
 
     private func verifiedLogin(_ body: LoginRequest, emailKey: String) async throws -> Response {
-        let user = try await resolve(orElse: Self.invalidCredentials) { try await pipeline.pipeline.resolve(email: body.email) }
+        let user = try await resolve(orElse: Self.invalidCredentials) { try await resolver.resolve(email: body.email) }
         let usable = user.flatMap { softDelete.allowsLogin($0) ? $0 : nil }
         // A hash is verified in every case, so every failure takes about as long.
         guard try await passwords.verify(body.password, hash: usable?.passwordHash), let usable else {
@@ -92,7 +96,7 @@ struct AuthRoutes: Sendable {
         guard let hash = user.passwordHash else { return }
         do {
             guard let fresh = try await passwords.rehash(password, verified: hash, cost: auth.bcryptCost) else { return }
-            _ = try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.passwordHash: fresh])
+            _ = try await store.updateFromApp(id: user.id, values: [Attribute.passwordHash: fresh])
             logger.info("auth.password_rehashed", metadata: ["event": "auth.password_rehashed", "user_id": .string(user.id.uuidString.lowercased())])
         } catch {
             logger.warning("auth.rehash_failed", metadata: ["event": "auth.rehash_failed", "user_id": .string(user.id.uuidString.lowercased()), "detail": .string("\(error)")])
@@ -110,7 +114,7 @@ struct AuthRoutes: Sendable {
         let body: RefreshRequest = try await RequestBody.decode(request, context)
         let newToken = RefreshTokenCodec.generate()
         let rotation = try await storeCall(orElse: Self.invalidGrant) {
-            try await pipeline.refreshTokens.rotate(
+            try await refreshTokens.rotate(
                 presentedHash: RefreshTokenCodec.hash(body.refreshToken), newHash: RefreshTokenCodec.hash(newToken),
                 expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
         }
@@ -121,9 +125,9 @@ struct AuthRoutes: Sendable {
             logger.warning("auth.refresh_reuse", metadata: ["event": "auth.refresh_reuse", "family_id": .string(familyID.uuidString)])
             throw Self.invalidGrant
         case .rotated(let userID, _):
-            guard let user = try await resolve(orElse: Self.invalidGrant, { try await pipeline.pipeline.resolve(userID: userID, recordID: nil) }),
+            guard let user = try await resolve(orElse: Self.invalidGrant, { try await resolver.resolve(userID: userID, recordID: nil) }),
                   softDelete.allowsLogin(user) else {
-                try await storeCall(orElse: Self.invalidGrant) { try await pipeline.refreshTokens.revokeAll(userID: userID) }
+                try await storeCall(orElse: Self.invalidGrant) { try await refreshTokens.revokeAll(userID: userID) }
                 throw Self.invalidGrant
             }
             return try await tokenResponse(for: user, refreshToken: newToken)
@@ -146,7 +150,7 @@ struct AuthRoutes: Sendable {
         let user = try await authenticatedUser(request, recentIsEnough: false)
         let body: UpdateMeRequest = try await RequestBody.decode(request, context)
         let refused = APIError(.badRequest, "invalid_request", detail: "display_name cannot be stored")
-        guard let updated = try await storeCall(orElse: refused, { try await pipeline.store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
+        guard let updated = try await storeCall(orElse: refused, { try await store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
             throw Self.invalidToken
         }
         return UserEnvelope(user: UserResponse(user: updated)).response()
@@ -164,11 +168,11 @@ struct AuthRoutes: Sendable {
             throw Self.invalidToken
         }
         guard let id = UUID(uuidString: claims.sub.value) else { throw Self.invalidToken }
-        let recent = pipeline.recentUsers
+        let recent = recentUsers
         var user = recentIsEnough ? recent.user(id: id) : nil
         if user == nil {
             let generation = recent.generation
-            user = try await resolve(orElse: Self.invalidToken) { try await pipeline.pipeline.resolve(userID: id, recordID: claims.airtableRecordID) }
+            user = try await resolve(orElse: Self.invalidToken) { try await resolver.resolve(userID: id, recordID: claims.airtableRecordID) }
             if let user { recent.remember(user, readAt: generation) }
         }
         guard let user, softDelete.allowsLogin(user) else { throw Self.invalidToken }
@@ -191,7 +195,7 @@ struct AuthRoutes: Sendable {
     private func issueTokens(for user: StoredUser, familyID: UUID) async throws -> Response {
         let refreshToken = RefreshTokenCodec.generate()
         try await storeCall(orElse: Self.invalidCredentials) {
-            try await pipeline.refreshTokens.issue(
+            try await refreshTokens.issue(
                 tokenHash: RefreshTokenCodec.hash(refreshToken), familyID: familyID, userID: user.id,
                 expiresAt: Date().addingTimeInterval(TimeInterval(auth.refreshTokenTTLSeconds)))
         }

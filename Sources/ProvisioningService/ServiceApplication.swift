@@ -50,7 +50,8 @@ public func buildApplication(
     let auth = pipeline.config.auth
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
     try await AuthRoutes(
-        pipeline: pipeline, tokens: TokenIssuer(config: auth, logger: logger),
+        resolver: pipeline.pipeline, store: pipeline.store, refreshTokens: pipeline.refreshTokens, recentUsers: pipeline.recentUsers,
+        auth: auth, softDelete: pipeline.config.softDelete, tokens: TokenIssuer(config: auth, logger: logger),
         passwords: passwords,
         throttle: LoginThrottle(limits: .init(
             perPair: auth.maxFailedLoginsPerEmailAndAddress, perEmail: auth.maxFailedLoginsPerEmail,
