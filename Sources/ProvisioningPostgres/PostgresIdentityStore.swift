@@ -112,7 +112,9 @@ public struct PostgresIdentityStore: IdentityStore {
             effect = """
                 , deleted AS (
                     UPDATE \(schema.users) SET deleted_at = COALESCE(deleted_at, now()),
-                        updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END
+                        updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END,
+                        -- a later delivery made before the delete is then stale (no restore)
+                        source_modified_at = GREATEST(source_modified_at, $2::timestamptz)
                     WHERE id IN (SELECT id FROM target WHERE NOT stale) RETURNING id),
                 revoked AS (
                     UPDATE \(schema.refreshTokens) SET revoked_at = now()
@@ -163,6 +165,18 @@ public struct PostgresIdentityStore: IdentityStore {
             } }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw StoreError.emailTaken
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func replacePasswordHash(id: UUID, verified: String, fresh: String) async throws -> Bool {
+        let query: PostgresQuery = "UPDATE \(unescaped: schema.users) SET password_hash = \(fresh), updated_at = now() WHERE id = \(id) AND password_hash = \(verified) RETURNING id"
+        do {
+            let store = self
+            return try await gate.run { try await store.client.withConnection { connection in
+                try await connection.query(query, logger: store.logger).collect().count == 1
+            } }
         } catch {
             throw Self.storeError(error)
         }

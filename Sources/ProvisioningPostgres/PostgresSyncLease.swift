@@ -9,7 +9,9 @@ extension PostgresSyncState {
     }
 
     public func withLease<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T? {
-        let (space, key) = Self.lockKey(name)
+        // Another schema is another deployment: its own lock. `public` keeps
+        // the key it always had, so old and new instances still exclude each other.
+        let (space, key) = Self.lockKey(schema == .default ? name : "\(schema.name).\(name)")
         do {
             return try await leaseClient.withConnection { connection -> T? in
                 let rows = try await connection.query("SELECT pg_try_advisory_lock(\(space), \(key))", logger: logger)

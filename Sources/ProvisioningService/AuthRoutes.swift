@@ -96,7 +96,7 @@ struct AuthRoutes: Sendable {
         guard let hash = user.passwordHash else { return }
         do {
             guard let fresh = try await passwords.rehash(password, verified: hash, cost: auth.bcryptCost) else { return }
-            _ = try await store.updateFromApp(id: user.id, values: [Attribute.passwordHash: fresh])
+            guard try await store.replacePasswordHash(id: user.id, verified: hash, fresh: fresh) else { return }
             logger.info("auth.password_rehashed", metadata: ["event": "auth.password_rehashed", "user_id": .string(user.id.uuidString.lowercased())])
         } catch {
             logger.warning("auth.rehash_failed", metadata: ["event": "auth.rehash_failed", "user_id": .string(user.id.uuidString.lowercased()), "detail": .string("\(error)")])

@@ -17,10 +17,13 @@ final class HeadLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     static let maxBytes = 16 * 1024
 
-    /// A response has begun and not ended: a 431 can no longer be sent.
-    private var responding = false
+    /// Requests passed on whose response has not ended. A pipelined client
+    /// gets its earlier responses first; the 431 waits until they have ended.
+    private var pending = 0
     /// The head was refused: the rest of the connection's input is dropped.
     private var refused = false
+    /// A refusal waiting for `pending` to reach 0.
+    private var answerWhenIdle = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
@@ -28,6 +31,7 @@ final class HeadLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             refuse(context: context)
             return
         }
+        if case .head = unwrapInboundIn(data) { pending += 1 }
         context.fireChannelRead(data)
     }
 
@@ -42,26 +46,36 @@ final class HeadLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status.kind != .informational: responding = true
-        case .end: responding = false
-        default: break
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
         }
+        pending = max(0, pending - 1)
         context.write(data, promise: promise)
+        if answerWhenIdle && pending == 0 { answer431(context: context) }
+    }
+
+    /// Refuse the head: drop the rest of the input and answer 431 once the
+    /// responses already owed have been written.
+    private func refuse(context: ChannelHandlerContext) {
+        refused = true
+        if pending > 0 {
+            answerWhenIdle = true
+        } else {
+            answer431(context: context)
+        }
     }
 
     /// Answer 431, then close the sending side only and drop what the client
     /// still sends until it closes (or `lingerSeconds` pass): closing at once
     /// with its bytes unread would reset the connection, and the client might
     /// lose the 431 to the reset.
-    private func refuse(context: ChannelHandlerContext) {
-        refused = true
-        if !responding {
-            let head = HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
-                                    headerFields: [.connection: "close", .contentLength: "0"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        }
+    private func answer431(context: ChannelHandlerContext) {
+        answerWhenIdle = false
+        let head = HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+                                headerFields: [.connection: "close", .contentLength: "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.close(mode: .output, promise: nil)
         let channel = context.channel
         context.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { channel.close(promise: nil) }

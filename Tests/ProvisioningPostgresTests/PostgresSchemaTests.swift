@@ -50,6 +50,18 @@ struct PostgresSchemaTests {
         #expect(try await TestDatabase.count(client, "SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'refresh_tokens'") == 0)
     }
 
+    @Test("a sync lease held in one schema leaves the same lease free in another schema of the database")
+    func leasePerSchema() async throws {
+        let client = try await TestDatabase.makeClient()
+        let inPublic = PostgresSyncState(client: client, logger: TestDatabase.logger)
+        let samePublic = PostgresSyncState(client: client, logger: TestDatabase.logger)
+        let inOther = PostgresSyncState(client: client, logger: TestDatabase.logger, schema: Self.schema)
+        let inner = try await inPublic.withLease("sync") { () async throws -> [Bool] in
+            [try await inOther.withLease("sync") { true } ?? false, try await samePublic.withLease("sync") { true } ?? false]
+        }
+        #expect(inner == [true, false])
+    }
+
     @Test("schema names are plain lower-case identifiers", arguments: ["provisiond", "public", "_x1", "a_b_c"])
     func validNames(_ name: String) {
         #expect(PostgresSchema(name)?.name == name)

@@ -68,6 +68,22 @@ struct ListenerTests {
         }
     }
 
+    @Test("a pipelined client gets its earlier response before the 431 of an oversized head")
+    func headLimitPipelined() async throws {
+        try await ServiceHarness.run { harness, _ in
+            let port = try #require(URL(string: harness.baseURL)?.port)
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            let big = String(repeating: "a", count: 17 * 1024)
+            try connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: \(big)\r\n\r\n")
+            let reply = try connection.readUntilClosed(timeoutSeconds: 30)
+            #expect(reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(200))")
+            let refusal = try #require(reply.range(of: "HTTP/1.1 431"))
+            #expect(reply[..<refusal.lowerBound].contains("HTTP/1.1 200"))
+            #expect(connection.closedByPeer)
+        }
+    }
+
     @Test("an idle connection is closed by the service after the idle timeout")
     func idleConnectionClosed() async throws {
         var options = ServiceHarness.Options()

@@ -41,6 +41,9 @@ struct ServiceHarness: Sendable {
         /// The airtable provider's `timeout_ms`: room for a loaded 2-core machine (tests never wait for it to fire).
         var timeoutMilliseconds = 5_000
         var requestsPerSecond = 50
+        /// The postgres provider's `timeout_ms`. The product's 5 s default once ran out on
+        /// a loaded CI machine mid-test (a sync page write); no harness test is about it.
+        var storeTimeoutMilliseconds = 30_000
         var negativeCacheSeconds = 30
         var simLatencyMs = 0
         var logHandler: (@Sendable (String) -> LogHandler)?
@@ -60,6 +63,7 @@ struct ServiceHarness: Sendable {
                 kind: postgres
                 url: \(databaseURL)
                 pool_size: 20
+                timeout_ms: \(options.storeTimeoutMilliseconds)
               - name: airtable
                 kind: airtable
                 api_url: \(simURL)

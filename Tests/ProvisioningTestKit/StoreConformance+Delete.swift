@@ -50,6 +50,20 @@ extension StoreConformance {
             #expect(stored?.deletedAt == nil)
             #expect(stored?.values == ada.user.values)
         },
+        Case(name: "a soft delete moves the source time forward: an update older than the delete does not restore") { f, make in
+            let store = try await make(defaultPrecedence, SoftDeletePolicy(onDeleteEvent: .soft, restoreOnUpdate: true))
+            let ada = try await store.upsert(f.record("ada", at: 0, ["display_name": "Ada"]))
+            #expect(try await store.delete(recordID: f.recordID("ada"), occurredAt: f.at(120)).outcome == .deleted)
+            // Made before the delete, delivered after it.
+            let late = try await store.upsert(f.record("ada", at: 60, ["display_name": "Late Ada"]))
+            #expect(late.outcome == .staleIgnored)
+            let stored = try #require(try await store.user(id: ada.user.id))
+            #expect(stored.deletedAt != nil)
+            #expect(stored.displayName == "Ada")
+            let newer = try await store.upsert(f.record("ada", at: 180, ["display_name": "New Ada"]))
+            #expect(newer.user.deletedAt == nil)
+            #expect(newer.user.displayName == "New Ada")
+        },
         Case(name: "restore_on_update true: a later upsert restores a soft-deleted user") { f, make in
             let store = try await make(defaultPrecedence, SoftDeletePolicy(onDeleteEvent: .soft, restoreOnUpdate: true))
             let ada = try await store.upsert(f.record("ada", ["display_name": "Ada"]))

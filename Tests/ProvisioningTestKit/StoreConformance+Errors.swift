@@ -20,6 +20,18 @@ extension StoreConformance {
             #expect(stored?.role == nil)
             #expect(try await store.updateFromApp(id: UUID(), values: ["display_name": "Nobody"]) == nil)
         },
+        Case(name: "a rehash replaces only the hash it verified and leaves the store's update time") { f, make in
+            let store = try await make(defaultPrecedence, defaultSoftDelete)
+            let ada = try await store.upsert(f.record("ada", ["password_hash": "old"]))
+            #expect(try await store.replacePasswordHash(id: ada.user.id, verified: "old", fresh: "new"))
+            let rehashed = try await store.user(id: ada.user.id)
+            #expect(rehashed?.passwordHash == "new")
+            #expect(rehashed?.storeUpdatedAt == nil)
+            // The password changed after the login verified "old": the change stays.
+            #expect(try await store.replacePasswordHash(id: ada.user.id, verified: "old", fresh: "stale") == false)
+            #expect(try await store.user(id: ada.user.id)?.passwordHash == "new")
+            #expect(try await store.replacePasswordHash(id: UUID(), verified: "new", fresh: "x") == false)
+        },
         Case(name: "an app write of an email another user has is emailTaken") { f, make in
             let store = try await make(defaultPrecedence, defaultSoftDelete)
             _ = try await store.upsert(f.record("ada"))

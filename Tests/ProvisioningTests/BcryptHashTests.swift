@@ -6,11 +6,11 @@ import Testing
 struct BcryptHashTests {
     static let body = "OwX9Ifgd2sFcUxmsLTXFn.oRph9yHb4AX7uJ091loGsiEeDhXTac6"
 
-    @Test("$2a$, $2b$ and $2y$ parse with their cost; $2y$ is verified as $2b$", arguments: ["a", "b", "y"])
+    @Test("$2a$, $2b$ and $2y$ parse with their cost and are verified as $2b$", arguments: ["a", "b", "y"])
     func variants(_ variant: String) throws {
         let hash = try #require(BcryptHash("$2\(variant)$11$\(Self.body)"))
         #expect(hash.cost == 11)
-        #expect(hash.verifiable == (variant == "y" ? "$2b$11$\(Self.body)" : "$2\(variant)$11$\(Self.body)"))
+        #expect(hash.verifiable == "$2b$11$\(Self.body)")
     }
 
     @Test("malformed hashes do not parse", arguments: [

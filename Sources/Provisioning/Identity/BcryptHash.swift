@@ -26,9 +26,11 @@ public struct BcryptHash: Sendable, Equatable {
         guard cost >= Self.minCost else { return nil }
     }
 
-    /// The form the verifier understands (`$2y$` spelled `$2b$`).
+    /// The form the verifier understands: `$2b$` for all three. `$2a$` too:
+    /// the C code here would wrap a password over 255 bytes for `$2a$`, where
+    /// the libraries that make such hashes today (PHP, passlib, Go) do not.
     public var verifiable: String {
-        variant == "y" ? "$2b$" + text.dropFirst(4) : text
+        variant == "b" ? text : "$2b$" + text.dropFirst(4)
     }
 
     /// Whether a successful login should store a new hash at `cost`.

@@ -87,8 +87,10 @@ public actor MemoryStore: IdentityStore {
                 let time = now()
                 user.deletedAt = time
                 user.updatedAt = time
-                users[user.id] = user
             }
+            // A later delivery made before the delete is then stale (no restore).
+            if let occurredAt { user.sourceModifiedAt = max(user.sourceModifiedAt ?? occurredAt, occurredAt) }
+            users[user.id] = user
             tokens.revokeAll(userID: user.id)
         }
         return DeleteResult(outcome: .deleted, userID: user.id)
@@ -121,5 +123,13 @@ public actor MemoryStore: IdentityStore {
         user.updatedAt = time
         users[id] = user
         return user
+    }
+
+    public func replacePasswordHash(id: UUID, verified: String, fresh: String) -> Bool {
+        guard var user = users[id], user.values[Attribute.passwordHash] == verified else { return false }
+        user.values[Attribute.passwordHash] = fresh
+        user.updatedAt = now()
+        users[id] = user
+        return true
     }
 }

@@ -32,6 +32,11 @@ public struct WriteObservingStore: IdentityStore {
         defer { didWrite() }
         return try await base.updateFromApp(id: id, values: values)
     }
+
+    public func replacePasswordHash(id: UUID, verified: String, fresh: String) async throws -> Bool {
+        defer { didWrite() }
+        return try await base.replacePasswordHash(id: id, verified: verified, fresh: fresh)
+    }
 }
 
 /// The webhook ledger's writes, reported the same way.

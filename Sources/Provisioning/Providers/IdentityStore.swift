@@ -87,6 +87,11 @@ public protocol IdentityStore: Sendable {
     /// An app-side write (not an import): sets the given values (nil clears)
     /// and marks the store's update time for the `newest` rule.
     func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser?
+    /// A login's rehash: sets the password hash to `fresh` only while it is
+    /// still `verified` (the hash the login just checked), so a password
+    /// changed meanwhile is never overwritten. Not an app-side edit: the
+    /// store's update time stays. Returns whether it was replaced.
+    func replacePasswordHash(id: UUID, verified: String, fresh: String) async throws -> Bool
     /// Bring the store's schema up to date (`provisiond migrate`, and `serve` at start).
     func migrate() async throws
     /// Whether the store answers now (`/readyz`).
