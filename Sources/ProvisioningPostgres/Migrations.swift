@@ -7,7 +7,10 @@ public enum Migrations {
     /// Arbitrary but fixed: the advisory lock key of provisiond migrations.
     static let lockKey: Int64 = 0x70_72_6F_76_69_73_69_6F
 
-    static func steps(_ schema: PostgresSchema) -> [(version: Int, sql: [String])] { [
+    /// `legacySource`: the provider name that record ids of version 2 (the
+    /// `airtable_record_id` column) belonged to: the first source of
+    /// `resolution.order`. Version 3 moves them into `user_links` under it.
+    static func steps(_ schema: PostgresSchema, legacySource: String) -> [(version: Int, sql: [String])] { [
         (1, [
             """
             CREATE TABLE \(schema.users) (
@@ -63,23 +66,51 @@ public enum Migrations {
             )
             """,
         ]),
+        (3, [
+            """
+            CREATE TABLE \(schema.userLinks) (
+                source text NOT NULL,
+                record_id text NOT NULL,
+                user_id uuid NOT NULL REFERENCES \(schema.users) (id) ON DELETE CASCADE,
+                snapshot jsonb NOT NULL DEFAULT '{}'::jsonb,
+                modified_at timestamptz,
+                PRIMARY KEY (source, record_id),
+                CONSTRAINT user_links_user_source_key UNIQUE (user_id, source)
+            )
+            """,
+            """
+            INSERT INTO \(schema.userLinks) (source, record_id, user_id, snapshot, modified_at)
+            SELECT '\(legacySource.replacingOccurrences(of: "'", with: "''"))', airtable_record_id, id, source_snapshot, source_modified_at
+            FROM \(schema.users) WHERE airtable_record_id IS NOT NULL
+            """,
+            "ALTER TABLE \(schema.users) DROP COLUMN airtable_record_id, DROP COLUMN source_snapshot, DROP COLUMN source_modified_at",
+        ]),
     ] }
+
+    /// The provider name version 3 files old record ids under when none is given.
+    public static let defaultLegacySource = "airtable"
+
 
     /// Apply every step not applied yet; returns the versions applied now.
     @discardableResult
-    public static func apply(client: PostgresClient, schema: PostgresSchema = .default, logger: Logger) async throws -> [Int] {
-        try await client.withConnection { connection in try await apply(connection: connection, schema: schema, logger: logger) }
+    public static func apply(
+        client: PostgresClient, schema: PostgresSchema = .default, legacySource: String = defaultLegacySource, logger: Logger
+    ) async throws -> [Int] {
+        try await client.withConnection { connection in
+            try await apply(connection: connection, schema: schema, legacySource: legacySource, logger: logger)
+        }
     }
 
     /// The same on a session of its own, opened and closed here: `serve`
     /// migrates before its pool runs.
     @discardableResult
     public static func apply(
-        session configuration: PostgresConnection.Configuration, schema: PostgresSchema = .default, logger: Logger
+        session configuration: PostgresConnection.Configuration, schema: PostgresSchema = .default,
+        legacySource: String = defaultLegacySource, logger: Logger
     ) async throws -> [Int] {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         do {
-            let applied = try await apply(connection: connection, schema: schema, logger: logger)
+            let applied = try await apply(connection: connection, schema: schema, legacySource: legacySource, logger: logger)
             try await connection.close()
             return applied
         } catch {
@@ -89,10 +120,12 @@ public enum Migrations {
     }
 
     @discardableResult
-    public static func apply(connection: PostgresConnection, schema: PostgresSchema = .default, logger: Logger) async throws -> [Int] {
+    public static func apply(
+        connection: PostgresConnection, schema: PostgresSchema = .default, legacySource: String = defaultLegacySource, logger: Logger
+    ) async throws -> [Int] {
         _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
         do {
-            let applied = try await apply(on: connection, schema: schema, logger: logger)
+            let applied = try await apply(on: connection, schema: schema, legacySource: legacySource, logger: logger)
             _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
             return applied
         } catch {
@@ -101,7 +134,7 @@ public enum Migrations {
         }
     }
 
-    private static func apply(on connection: PostgresConnection, schema: PostgresSchema, logger: Logger) async throws -> [Int] {
+    private static func apply(on connection: PostgresConnection, schema: PostgresSchema, legacySource: String, logger: Logger) async throws -> [Int] {
         // Created only when missing: CREATE SCHEMA needs a privilege an
         // existing deployment's role may lack (and `public` always exists).
         let exists = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema.name)", logger: logger).collect()
@@ -117,7 +150,7 @@ public enum Migrations {
             done.insert(version)
         }
         var appliedNow: [Int] = []
-        for step in steps(schema) where !done.contains(step.version) {
+        for step in steps(schema, legacySource: legacySource) where !done.contains(step.version) {
             _ = try await connection.query("BEGIN", logger: logger)
             do {
                 for statement in step.sql {

@@ -10,6 +10,8 @@ public struct PostgresIdentityStore: IdentityStore {
     /// Where the tables are (`schema:`).
     public let schema: PostgresSchema
     let statements: UpsertStatements
+    /// `UserRow.columns` in this schema.
+    let userColumns: String
     let merge: MergeSQL
     let softDelete: SoftDeletePolicy
     let logger: Logger
@@ -18,12 +20,15 @@ public struct PostgresIdentityStore: IdentityStore {
     let emailLookups: EmailLookupBatcher
     /// Where `migrate()` opens a session of its own; nil: a pooled connection.
     let migrationSession: PostgresConnection.Configuration?
+    /// Where `migrate()` files record ids of the single-source schema (version 2).
+    let legacySource: String
 
     public init(
         client: PostgresClient, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
         deadlineSeconds: Double = 5, gate: StoreGate? = nil, migrationSession: PostgresConnection.Configuration? = nil,
-        schema: PostgresSchema = .default
+        schema: PostgresSchema = .default, legacySource: String = Migrations.defaultLegacySource
     ) {
+        self.legacySource = legacySource
         self.schema = schema
         self.migrationSession = migrationSession
         let gate = gate ?? StoreGate(deadlineSeconds: deadlineSeconds)
@@ -31,14 +36,16 @@ public struct PostgresIdentityStore: IdentityStore {
         self.client = client
         self.merge = MergeSQL(policy: precedence, softDelete: softDelete, attributes: attributes)
         self.statements = UpsertStatements(merge: merge, schema: schema)
+        let userColumns = UserRow.columns(schema)
+        self.userColumns = userColumns
         self.softDelete = softDelete
         self.logger = logger
         // Each batch query has the deadline of its own: a query that never
         // ends (its connection died with the server) frees its batcher slot.
-        self.emailLookups = EmailLookupBatcher { [client, logger, gate, schema] emails in
+        self.emailLookups = EmailLookupBatcher { [client, logger, gate, schema, userColumns] emails in
             try await gate.run { try await client.withConnection { connection in
                 let rows = try await connection.query(
-                    "SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
+                    "SELECT \(unescaped: userColumns) FROM \(unescaped: schema.users) u WHERE u.email_canonical = ANY(\(emails))", logger: logger)
                 var users: [StoredUser] = []
                 for try await row in rows { users.append(try UserRow.decode(row)) }
                 return users
@@ -58,27 +65,50 @@ public struct PostgresIdentityStore: IdentityStore {
     }
 
     public func user(id: UUID) async throws -> StoredUser? {
-        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.id = \(id)")
+        try await fetchOne("SELECT \(unescaped: userColumns) FROM \(unescaped: schema.users) u WHERE u.id = \(id)")
     }
 
-    public func user(recordID: String) async throws -> StoredUser? {
-        try await fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: schema.users) u WHERE u.airtable_record_id = \(recordID)")
+    public func user(source: String, recordID: String) async throws -> StoredUser? {
+        try await withConnection { connection in try await user(source: source, recordID: recordID, on: connection) }
+    }
+
+    func user(source: String, recordID: String, on connection: PostgresConnection) async throws -> StoredUser? {
+        try await fetchOne("""
+            SELECT \(unescaped: userColumns) FROM \(unescaped: schema.users) u
+            JOIN \(unescaped: schema.userLinks) k ON k.user_id = u.id WHERE k.source = \(source) AND k.record_id = \(recordID)
+            """, on: connection)
+    }
+
+    func user(canonicalEmail: String, on connection: PostgresConnection) async throws -> StoredUser? {
+        try await fetchOne("SELECT \(unescaped: userColumns) FROM \(unescaped: schema.users) u WHERE u.email_canonical = \(canonicalEmail)", on: connection)
     }
 
     public func upsert(_ record: SourceRecord) async throws -> UpsertResult {
-        try await withConnection { connection in
-            try await upsert(record, on: connection, uniqueViolations: .retry)
+        let write: PreparedUpsert
+        do { write = try PreparedUpsert(record) } catch { throw Self.storeError(error) }
+        return try await withConnection { connection in
+            try await upsert(write, on: connection, uniqueViolations: .retry)
         }
     }
 
     /// The upsert on a given connection, maybe inside the caller's
-    /// transaction (the webhook commits its event row with this write).
+    /// transaction (an embedding app committing its own rows with it).
     public func upsert(
         _ record: SourceRecord, on connection: PostgresConnection, uniqueViolations: UniqueViolationHandling
     ) async throws -> UpsertResult {
+        let write: PreparedUpsert
+        do { write = try PreparedUpsert(record) } catch { throw Self.storeError(error) }
+        return try await upsert(write, on: connection, uniqueViolations: uniqueViolations)
+    }
+
+    /// The same with the record already prepared (the webhook's transaction
+    /// after its one-statement attempt).
+    func upsert(
+        _ write: PreparedUpsert, on connection: PostgresConnection, uniqueViolations: UniqueViolationHandling
+    ) async throws -> UpsertResult {
         let writer = UpsertWriter(store: self, connection: connection, uniqueViolations: uniqueViolations)
         do {
-            return try await writer.upsert(record)
+            return try await writer.upsert(write)
         } catch let error as UniqueViolationAbortedTransaction {
             throw error
         } catch {
@@ -86,21 +116,21 @@ public struct PostgresIdentityStore: IdentityStore {
         }
     }
 
-    public func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult {
+    public func delete(source: String, recordID: String, occurredAt: Date?) async throws -> DeleteResult {
         try await withConnection { connection in
-            try await delete(recordID: recordID, occurredAt: occurredAt, on: connection)
+            try await delete(source: source, recordID: recordID, occurredAt: occurredAt, on: connection)
         }
     }
 
     /// Apply the delete policy on a given connection (inside the caller's
     /// transaction when there is one); soft deletes revoke the user's
     /// refresh tokens in the same statement (hard deletes cascade). A delete
-    /// older than the row's source time changes nothing: `staleIgnored`.
-    public func delete(recordID: String, occurredAt: Date?, on connection: PostgresConnection) async throws -> DeleteResult {
+    /// older than the link's source time changes nothing: `staleIgnored`.
+    func delete(source: String, recordID: String, occurredAt: Date?, on connection: PostgresConnection) async throws -> DeleteResult {
         let target = """
             WITH target AS (
-                SELECT id, COALESCE(source_modified_at > $2::timestamptz, false) AS stale
-                FROM \(schema.users) WHERE airtable_record_id = $1 FOR UPDATE)
+                SELECT user_id AS id, COALESCE(modified_at > $2::timestamptz, false) AS stale
+                FROM \(schema.userLinks) WHERE source = $3::text AND record_id = $1::text FOR UPDATE)
             """
         let effect: String
         switch softDelete.onDeleteEvent {
@@ -112,10 +142,12 @@ public struct PostgresIdentityStore: IdentityStore {
             effect = """
                 , deleted AS (
                     UPDATE \(schema.users) SET deleted_at = COALESCE(deleted_at, now()),
-                        updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END,
-                        -- a later delivery made before the delete is then stale (no restore)
-                        source_modified_at = GREATEST(source_modified_at, $2::timestamptz)
+                        updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END
                     WHERE id IN (SELECT id FROM target WHERE NOT stale) RETURNING id),
+                moved AS (
+                    -- a later delivery made before the delete is then stale (no restore)
+                    UPDATE \(schema.userLinks) SET modified_at = GREATEST(modified_at, $2::timestamptz)
+                    WHERE source = $3::text AND record_id = $1::text AND user_id IN (SELECT id FROM deleted)),
                 revoked AS (
                     UPDATE \(schema.refreshTokens) SET revoked_at = now()
                     WHERE user_id IN (SELECT id FROM deleted) AND revoked_at IS NULL)
@@ -124,6 +156,7 @@ public struct PostgresIdentityStore: IdentityStore {
         var bindings = PostgresBindings()
         bindings.append(recordID)
         bindings.append(occurredAt)
+        bindings.append(source)
         let rows = try await connection.query(PostgresQuery(unsafeSQL: target + effect + " SELECT id, stale FROM target", binds: bindings), logger: logger)
         var found: (id: UUID, stale: Bool)?
         for try await (id, stale) in rows.decode((UUID, Bool).self) { found = (id, stale) }
@@ -157,7 +190,7 @@ public struct PostgresIdentityStore: IdentityStore {
             sets.append("attributes = (attributes - ARRAY[\(removed)]::text[]) || $\(bindings.count)::jsonb")
         }
         bindings.append(id)
-        let sql = "UPDATE \(schema.users) AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(UserRow.columns)"
+        let sql = "UPDATE \(schema.users) AS u SET \(sets.joined(separator: ", ")) WHERE u.id = $\(bindings.count) RETURNING \(userColumns)"
         do {
             let store = self, query = PostgresQuery(unsafeSQL: sql, binds: bindings)
             return try await gate.run { try await store.client.withConnection { connection in
@@ -235,9 +268,9 @@ public struct PostgresIdentityStore: IdentityStore {
 extension PostgresIdentityStore {
     public func migrate() async throws {
         if let migrationSession {
-            try await Migrations.apply(session: migrationSession, schema: schema, logger: logger)
+            try await Migrations.apply(session: migrationSession, schema: schema, legacySource: legacySource, logger: logger)
         } else {
-            try await Migrations.apply(client: client, schema: schema, logger: logger)
+            try await Migrations.apply(client: client, schema: schema, legacySource: legacySource, logger: logger)
         }
     }
 

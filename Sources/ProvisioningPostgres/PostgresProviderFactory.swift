@@ -52,7 +52,8 @@ public struct PostgresProviderFactory: ProviderFactory {
         let store = PostgresIdentityStore(
             client: client, precedence: context.precedence, softDelete: context.softDelete,
             attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds,
-            migrationSession: settings.session, schema: settings.schema)
+            migrationSession: settings.session, schema: settings.schema,
+            legacySource: context.firstSource.isEmpty ? Migrations.defaultLegacySource : context.firstSource)
         // The sync lease holds one session for a whole run: a pool of its own.
         var leaseConfiguration = settings.configuration
         leaseConfiguration.options.minimumConnections = 0
@@ -61,7 +62,7 @@ public struct PostgresProviderFactory: ProviderFactory {
         return ProviderInstance(
             store: store,
             refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
-            webhookLedger: PostgresWebhookLedger(store: store, logger: context.logger),
+            webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger, schema: settings.schema),
             run: {
                 await withDiscardingTaskGroup { group in

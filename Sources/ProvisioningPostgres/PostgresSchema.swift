@@ -21,6 +21,7 @@ public struct PostgresSchema: Sendable, Equatable {
 
     var quoted: String { "\"\(name)\"" }
     public var users: String { "\(quoted).users" }
+    public var userLinks: String { "\(quoted).user_links" }
     public var refreshTokens: String { "\(quoted).refresh_tokens" }
     public var webhookEvents: String { "\(quoted).webhook_events" }
     public var syncState: String { "\(quoted).sync_state" }

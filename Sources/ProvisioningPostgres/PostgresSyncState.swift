@@ -57,11 +57,12 @@ public struct PostgresSyncState: SyncStateStore {
         }
     }
 
-    public func linkedUsers() async throws -> [LinkedUser] {
+    public func linkedUsers(source: String) async throws -> [LinkedUser] {
         try await mapped {
-            let rows = try await client.query(
-                "SELECT id, airtable_record_id FROM \(unescaped: schema.users) WHERE airtable_record_id IS NOT NULL AND deleted_at IS NULL",
-                logger: logger)
+            let rows = try await client.query("""
+                SELECT u.id, k.record_id FROM \(unescaped: schema.users) u JOIN \(unescaped: schema.userLinks) k ON k.user_id = u.id
+                WHERE k.source = \(source) AND u.deleted_at IS NULL
+                """, logger: logger)
             var users: [LinkedUser] = []
             for try await (id, recordID) in rows.decode((UUID, String).self) { users.append(LinkedUser(id: id, recordID: recordID)) }
             return users

@@ -1,58 +1,94 @@
 import Provisioning
 
-/// The three statements of the store's write path, compiled once from the
-/// precedence and soft-delete policies.
+/// The store's one write statement for a source record, compiled once from
+/// the precedence and soft-delete policies, and the same statement recording
+/// a webhook's event row. In order: lock the record's link (`source`,
+/// `record_id`); if there is one, merge into its user against that link's
+/// snapshot and time (the stale guard) and move the link on; if not, insert
+/// the user or merge into the one holding the email, and link it. The
+/// outcome (the contract's string) is decided here and nowhere else. No row
+/// comes back when nothing applied (stale, email owned by another record of
+/// the source, or no email and no link): `UpsertWriter` tells which.
 struct UpsertStatements: Sendable {
-    /// Insert, or merge into the row holding the record id.
-    let byRecordID: String
-    /// Insert, or merge into (and link) the row holding the canonical email.
-    let byEmail: String
-    /// Merge into the row holding the record id; for records without an email.
-    let updateByRecordID: String
-    /// `byRecordID` and a webhook's event row as one autocommit statement
-    /// ($11 event id, $12 body digest): the event row is written only with
-    /// the upsert's row, and an event id already recorded fails the whole
-    /// statement (`webhook_events_pkey`), undoing the upsert with it.
-    let byRecordIDRecordingEvent: String
+    /// The bound parameters, in `UpsertWriter.bindings` order.
+    enum Parameter {
+        static let id = "$1::uuid"
+        static let email = "$2::text"
+        static let emailCanonical = "$3::text"
+        static let displayName = "$4::text"
+        static let role = "$5::text"
+        static let passwordHash = "$6::text"
+        static let attributes = "$7::jsonb"
+        static let recordID = "$8::text"
+        static let snapshot = "$9::jsonb"
+        static let modifiedAt = "$10::timestamptz"
+        static let source = "$11::text"
+        /// Only in `upsertRecordingEvent`.
+        static let eventID = "$12::text"
+        static let bodySHA256 = "$13::text"
+    }
 
-    static let insertColumns = "id, email, email_canonical, display_name, role, password_hash, attributes, airtable_record_id, source_snapshot, source_modified_at"
-    static let insertValues = "$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10"
-    static let returning = "RETURNING \(UserRow.columns), (xmax = 0) AS inserted, (u.updated_at = now()) AS changed"
+    let upsert: String
+    /// `upsert` and a webhook's event row as one autocommit statement: the
+    /// event row is written only with the upsert's row, and an event id
+    /// already recorded fails the whole statement (`webhook_events_pkey`),
+    /// undoing the upsert with it.
+    let upsertRecordingEvent: String
 
     init(merge: MergeSQL, schema: PostgresSchema) {
-        byRecordID = """
-            INSERT INTO \(schema.users) AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
-            ON CONFLICT (airtable_record_id) DO UPDATE SET
-                \(merge.setClause())
-            WHERE \(MergeSQL.freshnessGuard)
-            \(Self.returning)
+        typealias P = Parameter
+        let columns = UserRow.columns(schema)
+        let ownLinkSnapshot = "(SELECT x.snapshot FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source))"
+        let ctes = [
             """
-        byEmail = """
-            INSERT INTO \(schema.users) AS u (\(Self.insertColumns)) VALUES (\(Self.insertValues))
-            ON CONFLICT (email_canonical) DO UPDATE SET
-                \(merge.setClause(recordID: "COALESCE(u.airtable_record_id, excluded.airtable_record_id)"))
-            WHERE (u.airtable_record_id IS NULL OR excluded.airtable_record_id IS NULL
-                   OR u.airtable_record_id = excluded.airtable_record_id)
-              AND \(MergeSQL.freshnessGuard)
-            \(Self.returning)
+            link AS (
+                SELECT user_id, snapshot, modified_at FROM \(schema.userLinks)
+                WHERE source = \(P.source) AND record_id = \(P.recordID) FOR UPDATE)
+            """,
             """
-        byRecordIDRecordingEvent = """
-            WITH up AS (\(byRecordID)),
+            updated AS (
+                UPDATE \(schema.users) AS u SET
+                    \(merge.setClause(snapshot: "link.snapshot"))
+                FROM link
+                WHERE u.id = link.user_id AND (link.modified_at IS NULL OR \(P.modifiedAt) >= link.modified_at)
+                RETURNING \(columns), CASE WHEN u.updated_at = now() THEN 'updated' ELSE 'unchanged' END AS outcome)
+            """,
+            """
+            relinked AS (
+                UPDATE \(schema.userLinks) AS l SET snapshot = \(P.snapshot), modified_at = \(P.modifiedAt)
+                FROM updated WHERE l.source = \(P.source) AND l.record_id = \(P.recordID))
+            """,
+            // A record without an id merges against its source's link, if
+            // the user has one; with an id, a user linked to another record
+            // of the source is not taken over.
+            """
+            inserted AS (
+                INSERT INTO \(schema.users) AS u (id, email, email_canonical, display_name, role, password_hash, attributes)
+                SELECT \(P.id), \(P.email), \(P.emailCanonical), \(P.displayName), \(P.role), \(P.passwordHash), \(P.attributes)
+                WHERE \(P.email) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link)
+                ON CONFLICT (email_canonical) DO UPDATE SET
+                    \(merge.setClause(snapshot: ownLinkSnapshot, alsoChanged: "\(P.recordID) IS NOT NULL"))
+                WHERE CASE WHEN \(P.recordID) IS NULL
+                    THEN NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x
+                                     WHERE x.user_id = u.id AND x.source = \(P.source) AND x.modified_at > \(P.modifiedAt))
+                    ELSE NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source)) END
+                RETURNING \(columns), CASE WHEN xmax = 0 THEN 'inserted' WHEN \(P.recordID) IS NOT NULL THEN 'linked'
+                    WHEN u.updated_at = now() THEN 'updated' ELSE 'unchanged' END AS outcome)
+            """,
+            """
+            new_link AS (
+                INSERT INTO \(schema.userLinks) (source, record_id, user_id, snapshot, modified_at)
+                SELECT \(P.source), \(P.recordID), inserted.id, \(P.snapshot), \(P.modifiedAt) FROM inserted
+                WHERE \(P.recordID) IS NOT NULL)
+            """,
+            "up AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted)",
+        ]
+        upsert = "WITH " + ctes.joined(separator: ",\n") + "\nSELECT * FROM up"
+        let event = """
             event AS (
                 INSERT INTO \(schema.webhookEvents) (event_id, body_sha256, outcome, user_id)
-                SELECT $11::text, $12::text,
-                       CASE WHEN up.inserted THEN 'inserted' WHEN up.changed THEN 'updated' ELSE 'unchanged' END, up.id
-                FROM up)
-            SELECT * FROM up
+                SELECT \(P.eventID), \(P.bodySHA256), up.outcome, up.id FROM up)
             """
-        updateByRecordID = """
-            UPDATE \(schema.users) AS u SET
-                \(merge.setClause())
-            FROM (SELECT $2::text AS email, $3::text AS email_canonical, $4::text AS display_name, $5::text AS role,
-                         $6::text AS password_hash, $7::jsonb AS attributes, $8::text AS airtable_record_id,
-                         $9::jsonb AS source_snapshot, $10::timestamptz AS source_modified_at, $1::uuid AS id) AS excluded
-            WHERE u.airtable_record_id = excluded.airtable_record_id AND \(MergeSQL.freshnessGuard)
-            RETURNING \(UserRow.columns), false AS inserted, (u.updated_at = now()) AS changed
-            """
+        upsertRecordingEvent = "WITH " + (ctes + [event]).joined(separator: ",\n") + "\nSELECT * FROM up"
     }
 }

@@ -4,9 +4,9 @@ import PostgresNIO
 import Provisioning
 
 /// What an upsert does with a unique violation (a concurrent writer took
-/// the email or the record id first).
+/// the email or the link first).
 public enum UniqueViolationHandling: Sendable {
-    /// Not in a transaction: retry the next statement.
+    /// Not in a transaction: retry the statement.
     case retry
     /// In the caller's transaction: each statement runs behind a savepoint,
     /// rolled back to on a violation, then retried (two more statements each).
@@ -22,8 +22,57 @@ public enum UniqueViolationHandling: Sendable {
 /// and run it again with `.retryBehindSavepoint`.
 public struct UniqueViolationAbortedTransaction: Error {}
 
-/// One upsert of a source record, with its retry loop: match by record id,
-/// then by canonical email (linking), never surfacing a unique violation.
+/// A record ready to write: checked, its email canonicalised and its
+/// parameters bound once, whichever statement and however many attempts
+/// the write takes.
+struct PreparedUpsert: Sendable {
+    let record: SourceRecord
+    let canonical: String?
+    let bindings: PostgresBindings
+
+    init(_ record: SourceRecord) throws {
+        if record.recordID != nil && record.source.isEmpty { throw StoreError.invalidData("a record id without its source's name") }
+        guard record.email != nil || record.recordID != nil else { throw StoreError.missingEmail }
+        self.record = record
+        self.canonical = try record.email.map(EmailAddress.storeKey)
+        var bindings = PostgresBindings(capacity: 13)
+        bindings.append(UUID())
+        bindings.append(record.email)
+        bindings.append(canonical)
+        bindings.append(record.values[Attribute.displayName])
+        bindings.append(record.values[Attribute.role])
+        bindings.append(record.values[Attribute.passwordHash])
+        bindings.append(UserRow.jsonText(record.values.filter { MergeSQL.columns[$0.key] == nil }))
+        bindings.append(record.recordID)
+        bindings.append(UserRow.jsonText(record.values))
+        bindings.append(record.modifiedAt)
+        bindings.append(record.source)
+        self.bindings = bindings
+    }
+
+    /// The parameters of `UpsertStatements.upsertRecordingEvent`.
+    func recording(_ delivery: WebhookDelivery) -> PostgresBindings {
+        var bindings = bindings
+        bindings.append(delivery.eventID)
+        bindings.append(delivery.bodySHA256)
+        return bindings
+    }
+
+    /// The user as the statement left it: its RETURNING cannot see the link
+    /// row written beside it, so the link is filled in from the record.
+    func result(_ user: StoredUser, _ outcome: UpsertOutcome) -> UpsertResult {
+        var user = user
+        if let recordID = record.recordID {
+            user.links[record.source] = SourceLink(recordID: recordID, snapshot: record.values, modifiedAt: record.modifiedAt)
+        }
+        return UpsertResult(outcome: outcome, user: user)
+    }
+}
+
+/// One upsert of a source record, with its retry loop: the statement
+/// (`UpsertStatements.upsert`) matches by link, then by canonical email
+/// (linking); when it applies nothing, or meets a unique violation, the
+/// stored rows tell why. A unique violation never reaches the caller.
 struct UpsertWriter {
     let store: PostgresIdentityStore
     let connection: PostgresConnection
@@ -36,100 +85,83 @@ struct UpsertWriter {
         case retry(path: String)
     }
 
-    func upsert(_ record: SourceRecord) async throws -> UpsertResult {
-        let canonical = try record.email.map(EmailAddress.storeKey)
-        let bindings = Self.bindings(record, canonical: canonical)
+    func upsert(_ write: PreparedUpsert) async throws -> UpsertResult {
         for _ in 1...Self.maxAttempts {
             let attempt: Attempt
-            if let canonical {
-                attempt = try await attemptWithEmail(record, canonical: canonical, bindings: bindings)
-            } else {
-                attempt = try await attemptWithoutEmail(record, bindings: bindings)
+            switch try await run(store.statements.upsert, write.bindings) {
+            case .row(let user, let outcome):
+                attempt = .done(Self.applied(user, outcome, write, logger: store.logger))
+            case .noRow:
+                attempt = try await nothingApplied(write)
+            case .uniqueViolation(let constraint):
+                attempt = try await violated(constraint, write)
             }
             switch attempt {
             case .done(let result): return result
-            case .retry(let path): logConflict(path: path, record: record)
+            case .retry(let path): Self.logConflict(path: path, record: write.record, level: .info, logger: store.logger)
             }
         }
         throw StoreError.unavailable("upsert did not settle after \(Self.maxAttempts) attempts")
     }
 
-    private func attemptWithEmail(_ record: SourceRecord, canonical: String, bindings: PostgresBindings) async throws -> Attempt {
-        if let recordID = record.recordID {
-            switch try await run(store.statements.byRecordID, bindings) {
-            case .row(let user, let inserted, let changed):
-                return .done(Self.recordIDRowResult(user, inserted: inserted, changed: changed, record: record, logger: store.logger))
-            case .noRow:
-                // The row with this record id exists and is newer: stale.
-                guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
-                    return .retry(path: "record_id_row_vanished")
-                }
-                logConflict(path: "stale_guard", record: record, level: .debug)
-                return .done(UpsertResult(outcome: .staleIgnored, user: user))
-            case .uniqueViolation(let constraint) where constraint == "users_email_canonical_key":
-                // Another row holds the email: an email change colliding with
-                // another user, or a store user to link. Told apart below.
-                if let owner = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) {
-                    // The record's row exists: if it already has this email, a
-                    // concurrent writer linked it meanwhile; otherwise the
-                    // record's new email belongs to someone else.
-                    guard owner.emailCanonical != canonical else { return .retry(path: "retry_after_concurrent_link") }
-                    logConflict(path: "email_owned_by_other_record", record: record)
-                    throw StoreError.emailOwnedByAnotherRecord
-                }
-            case .uniqueViolation:
-                return .retry(path: "retry_after_unique_violation")
-            }
+    /// The statement returned its row: log the conflict arms it took.
+    static func applied(_ user: StoredUser, _ outcome: UpsertOutcome, _ write: PreparedUpsert, logger: Logger) -> UpsertResult {
+        switch outcome {
+        case .inserted, .staleIgnored: break
+        case .linked: logConflict(path: "email_conflict_link", record: write.record, level: .info, logger: logger)
+        case .updated, .unchanged:
+            let path = write.record.recordID != nil ? "record_id_conflict_update" : "email_conflict_update"
+            logConflict(path: path, record: write.record, level: outcome == .updated ? .info : .debug, logger: logger)
         }
-        switch try await run(store.statements.byEmail, bindings) {
-        case .row(let user, let inserted, let changed):
-            if inserted { return .done(UpsertResult(outcome: .inserted, user: user)) }
-            if record.recordID != nil {
-                logConflict(path: "email_conflict_link", record: record)
-                return .done(UpsertResult(outcome: .linked, user: user))
-            }
-            logConflict(path: "email_conflict_update", record: record, level: changed ? .info : .debug)
-            return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
-        case .noRow:
-            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.email_canonical = \(canonical)", on: connection) else {
-                return .retry(path: "email_row_vanished")
-            }
-            if let owner = user.recordID, let recordID = record.recordID, owner != recordID {
-                logConflict(path: "email_owned_by_other_record", record: record)
-                throw StoreError.emailOwnedByAnotherRecord
-            }
-            if user.recordID == record.recordID || record.recordID == nil, !AttributeMerge.isStale(record, against: user) {
-                return .retry(path: "retry_after_concurrent_link")
-            }
-            logConflict(path: "stale_guard", record: record, level: .debug)
-            return .done(UpsertResult(outcome: .staleIgnored, user: user))
-        case .uniqueViolation:
-            return .retry(path: "retry_after_unique_violation")
-        }
+        return write.result(user, outcome)
     }
 
-    private func attemptWithoutEmail(_ record: SourceRecord, bindings: PostgresBindings) async throws -> Attempt {
-        guard let recordID = record.recordID else { throw StoreError.missingEmail }
-        switch try await run(store.statements.updateByRecordID, bindings) {
-        case .row(let user, _, let changed):
-            return .done(UpsertResult(outcome: changed ? .updated : .unchanged, user: user))
-        case .noRow:
-            guard let user = try await store.fetchOne("SELECT \(unescaped: UserRow.columns) FROM \(unescaped: store.schema.users) u WHERE u.airtable_record_id = \(recordID)", on: connection) else {
-                throw StoreError.missingEmail
+    /// Nothing applied: the link's row is newer (stale), the email's user is
+    /// linked to another record of the source, or a concurrent writer linked
+    /// it meanwhile (retry).
+    private func nothingApplied(_ write: PreparedUpsert) async throws -> Attempt {
+        let record = write.record
+        if let recordID = record.recordID, let owner = try await store.user(source: record.source, recordID: recordID, on: connection) {
+            if AttributeMerge.isStale(record, against: owner) {
+                Self.logConflict(path: "stale_guard", record: record, level: .debug, logger: store.logger)
+                return .done(UpsertResult(outcome: .staleIgnored, user: owner))
             }
-            return .done(UpsertResult(outcome: .staleIgnored, user: user))
-        case .uniqueViolation:
-            return .retry(path: "retry_after_unique_violation")
+            return .retry(path: "retry_after_concurrent_link")
         }
+        guard let canonical = write.canonical else { throw StoreError.missingEmail }
+        guard let user = try await store.user(canonicalEmail: canonical, on: connection) else {
+            return .retry(path: "email_row_vanished")
+        }
+        if let recordID = record.recordID {
+            guard let linked = user.recordID(in: record.source), linked != recordID else { return .retry(path: "retry_after_concurrent_link") }
+            Self.logConflict(path: "email_owned_by_other_record", record: record, level: .info, logger: store.logger)
+            throw StoreError.emailOwnedByAnotherRecord
+        }
+        guard AttributeMerge.isStale(record, against: user) else { return .retry(path: "retry_after_concurrent_link") }
+        Self.logConflict(path: "stale_guard", record: record, level: .debug, logger: store.logger)
+        return .done(UpsertResult(outcome: .staleIgnored, user: user))
+    }
+
+    /// A unique violation: the record's new email belongs to another user
+    /// (refused), or a concurrent writer took the email or link (retry).
+    private func violated(_ constraint: String, _ write: PreparedUpsert) async throws -> Attempt {
+        let record = write.record
+        if constraint == "users_email_canonical_key", let recordID = record.recordID,
+           let owner = try await store.user(source: record.source, recordID: recordID, on: connection),
+           owner.emailCanonical != write.canonical {
+            Self.logConflict(path: "email_owned_by_other_record", record: record, level: .info, logger: store.logger)
+            throw StoreError.emailOwnedByAnotherRecord
+        }
+        return .retry(path: "retry_after_unique_violation")
     }
 
     private enum StatementResult {
-        case row(StoredUser, inserted: Bool, changed: Bool)
+        case row(StoredUser, UpsertOutcome)
         case noRow
         case uniqueViolation(constraint: String)
     }
 
-    /// Run one statement; a unique violation is a value, rolled back to a
+    /// Run the statement; a unique violation is a value, rolled back to a
     /// savepoint when inside the caller's transaction.
     private func run(_ sql: String, _ bindings: PostgresBindings) async throws -> StatementResult {
         if savepoints { _ = try await connection.query("SAVEPOINT provisiond_upsert", logger: store.logger) }
@@ -138,7 +170,7 @@ struct UpsertWriter {
             var result = StatementResult.noRow
             for try await row in rows {
                 let upserted = try UserRow.decodeUpserted(row)
-                result = .row(upserted.user, inserted: upserted.inserted, changed: upserted.changed)
+                result = .row(upserted.user, upserted.outcome)
             }
             if savepoints { _ = try await connection.query("RELEASE SAVEPOINT provisiond_upsert", logger: store.logger) }
             return result
@@ -149,40 +181,13 @@ struct UpsertWriter {
         }
     }
 
-    /// `byRecordID` returned its row: a new user, or the record's row merged.
-    static func recordIDRowResult(_ user: StoredUser, inserted: Bool, changed: Bool, record: SourceRecord, logger: Logger) -> UpsertResult {
-        if inserted { return UpsertResult(outcome: .inserted, user: user) }
-        logConflict(path: "record_id_conflict_update", record: record, level: changed ? .info : .debug, logger: logger)
-        return UpsertResult(outcome: changed ? .updated : .unchanged, user: user)
-    }
-
-    private func logConflict(path: String, record: SourceRecord, level: Logger.Level = .info) {
-        Self.logConflict(path: path, record: record, level: level, logger: store.logger)
-    }
-
     /// `info` when a conflict arm changed the row, refused it or a retry ran;
     /// `debug` when it only found the row as it was (an idle sync's re-reads).
-    private static func logConflict(path: String, record: SourceRecord, level: Logger.Level, logger: Logger) {
+    static func logConflict(path: String, record: SourceRecord, level: Logger.Level, logger: Logger) {
         logger.log(level: level, "upsert.conflict", metadata: [
-            "event": "upsert.conflict", "path": .string(path),
+            "event": "upsert.conflict", "path": .string(path), "source": .string(record.source),
             "record_id": .string(record.recordID ?? ""),
             "email": .string(record.email.map(EmailMask.mask) ?? ""),
         ])
-    }
-
-    static func bindings(_ record: SourceRecord, canonical: String?) -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
-        let extras = record.values.filter { MergeSQL.columns[$0.key] == nil }
-        bindings.append(UUID())
-        bindings.append(record.email)
-        bindings.append(canonical)
-        bindings.append(record.values[Attribute.displayName])
-        bindings.append(record.values[Attribute.role])
-        bindings.append(record.values[Attribute.passwordHash])
-        bindings.append(UserRow.jsonText(extras))
-        bindings.append(record.recordID)
-        bindings.append(UserRow.jsonText(record.values))
-        bindings.append(record.modifiedAt)
-        return bindings
     }
 }

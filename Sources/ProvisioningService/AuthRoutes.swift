@@ -13,6 +13,8 @@ struct AuthRoutes: Sendable {
     let recentUsers: RecentUsers
     let auth: AuthConfig
     let softDelete: SoftDeletePolicy
+    /// The first source of `resolution.order` (`airtable_record_id`).
+    let firstSource: String
     let tokens: TokenIssuer
     let passwords: PasswordVerifier
     let throttle: LoginThrottle
@@ -125,7 +127,7 @@ struct AuthRoutes: Sendable {
             logger.warning("auth.refresh_reuse", metadata: ["event": "auth.refresh_reuse", "family_id": .string(familyID.uuidString)])
             throw Self.invalidGrant
         case .rotated(let userID, _):
-            guard let user = try await resolve(orElse: Self.invalidGrant, { try await resolver.resolve(userID: userID, recordID: nil) }),
+            guard let user = try await resolve(orElse: Self.invalidGrant, { try await resolver.resolve(userID: userID, links: [:]) }),
                   softDelete.allowsLogin(user) else {
                 try await storeCall(orElse: Self.invalidGrant) { try await refreshTokens.revokeAll(userID: userID) }
                 throw Self.invalidGrant
@@ -138,7 +140,7 @@ struct AuthRoutes: Sendable {
 
     func me(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await authenticatedUser(request, recentIsEnough: true)
-        return UserEnvelope(user: UserResponse(user: user)).response()
+        return UserEnvelope(user: UserResponse(user: user, firstSource: firstSource)).response()
     }
 
     struct UpdateMeRequest: Decodable {
@@ -153,7 +155,7 @@ struct AuthRoutes: Sendable {
         guard let updated = try await storeCall(orElse: refused, { try await store.updateFromApp(id: user.id, values: [Attribute.displayName: body.displayName]) }) else {
             throw Self.invalidToken
         }
-        return UserEnvelope(user: UserResponse(user: updated)).response()
+        return UserEnvelope(user: UserResponse(user: updated, firstSource: firstSource)).response()
     }
 
     /// The user of a valid bearer token, resolved as refresh does;
@@ -172,7 +174,7 @@ struct AuthRoutes: Sendable {
         var user = recentIsEnough ? recent.user(id: id) : nil
         if user == nil {
             let generation = recent.generation
-            user = try await resolve(orElse: Self.invalidToken) { try await resolver.resolve(userID: id, recordID: claims.airtableRecordID) }
+            user = try await resolve(orElse: Self.invalidToken) { try await resolver.resolve(userID: id, links: claims.resolvableLinks(firstSource: firstSource)) }
             if let user { recent.remember(user, readAt: generation) }
         }
         guard let user, softDelete.allowsLogin(user) else { throw Self.invalidToken }
@@ -204,8 +206,8 @@ struct AuthRoutes: Sendable {
 
     private func tokenResponse(for user: StoredUser, refreshToken: String) async throws -> Response {
         let response = TokenResponse(
-            accessToken: try await tokens.accessToken(for: user), expiresIn: auth.accessTokenTTLSeconds,
-            refreshToken: refreshToken, user: UserResponse(user: user))
+            accessToken: try await tokens.accessToken(for: user, firstSource: firstSource), expiresIn: auth.accessTokenTTLSeconds,
+            refreshToken: refreshToken, user: UserResponse(user: user, firstSource: firstSource))
         return try jsonResponse(response, headers: [.cacheControl: "no-store"])
     }
 

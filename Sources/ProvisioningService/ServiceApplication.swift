@@ -51,7 +51,7 @@ public func buildApplication(
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
     try await AuthRoutes(
         resolver: pipeline.pipeline, store: pipeline.store, refreshTokens: pipeline.refreshTokens, recentUsers: pipeline.recentUsers,
-        auth: auth, softDelete: pipeline.config.softDelete, tokens: TokenIssuer(config: auth, logger: logger),
+        auth: auth, softDelete: pipeline.config.softDelete, firstSource: pipeline.config.firstSource, tokens: TokenIssuer(config: auth, logger: logger),
         passwords: passwords,
         throttle: LoginThrottle(limits: .init(
             perPair: auth.maxFailedLoginsPerEmailAndAddress, perEmail: auth.maxFailedLoginsPerEmail,

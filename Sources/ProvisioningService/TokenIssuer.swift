@@ -43,15 +43,16 @@ public struct TokenIssuer: Sendable {
         await keys.add(eddsa: EdDSA.PrivateKey(backing: privateKey), kid: JWKIdentifier(string: kid))
     }
 
-    /// A signed access token for `user`.
-    func accessToken(for user: StoredUser, now: Date = Date()) async throws -> String {
+    /// A signed access token for `user`; `firstSource`: whose record id is `airtable_record_id`.
+    func accessToken(for user: StoredUser, firstSource: String, now: Date = Date()) async throws -> String {
         // NumericDate in whole seconds: some JWT libraries refuse fractions.
         let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: config.issuer), aud: AudienceClaim(value: [config.audience]),
             sub: SubjectClaim(value: user.id.uuidString.lowercased()), iat: IssuedAtClaim(value: now),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(config.accessTokenTTLSeconds))),
-            jti: IDClaim(value: UUID().uuidString.lowercased()), airtableRecordID: user.recordID)
+            jti: IDClaim(value: UUID().uuidString.lowercased()), airtableRecordID: user.recordID(in: firstSource),
+            links: user.links.isEmpty ? nil : user.linkIDs)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 

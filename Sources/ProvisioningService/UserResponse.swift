@@ -3,11 +3,14 @@ import Hummingbird
 import Provisioning
 
 /// The contract's `user` object; absent values are `null`.
+/// `airtable_record_id` is the record id of the link to `firstSource` (the
+/// first source of `resolution.order`); `links` has every link.
 struct UserResponse: Encodable {
     let user: StoredUser
+    let firstSource: String
 
     enum CodingKeys: String, CodingKey {
-        case id, email, role
+        case id, email, role, links
         case displayName = "display_name"
         case airtableRecordID = "airtable_record_id"
         case createdAt = "created_at"
@@ -20,7 +23,8 @@ struct UserResponse: Encodable {
         try container.encode(user.email, forKey: .email)
         try container.encode(user.displayName, forKey: .displayName)
         try container.encode(user.role, forKey: .role)
-        try container.encode(user.recordID, forKey: .airtableRecordID)
+        try container.encode(user.recordID(in: firstSource), forKey: .airtableRecordID)
+        try container.encode(user.linkIDs, forKey: .links)
         try container.encode(user.createdAt, forKey: .createdAt)
         try container.encode(user.updatedAt, forKey: .updatedAt)
     }
@@ -38,11 +42,20 @@ extension UserResponse {
             if !last { out.append(",") }
         }
         out.append("{")
-        field("airtable_record_id", user.recordID)
+        field("airtable_record_id", user.recordID(in: firstSource))
         field("created_at", JSONText.timestamp(user.createdAt, milliseconds: false))
         field("display_name", user.displayName)
         field("email", user.email)
         field("id", user.id.uuidString.lowercased())
+        JSONText.append(string: "links", to: &out)
+        out.append(":{")
+        for (index, (source, recordID)) in user.linkIDs.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.append(",") }
+            JSONText.append(string: source, to: &out)
+            out.append(":")
+            JSONText.append(string: recordID, to: &out)
+        }
+        out.append("},")
         field("role", user.role)
         field("updated_at", JSONText.timestamp(user.updatedAt, milliseconds: false), last: true)
         out.append("}")

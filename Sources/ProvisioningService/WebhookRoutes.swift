@@ -30,7 +30,7 @@ struct WebhookRoutes: Sendable {
         self.maxBodyBytes = built.config.webhook.maxBodyBytes
         self.verifiers = built.signatureVerifiers
         self.ledger = built.webhookLedger
-        self.mapper = WebhookEventMapper(mapping: built.config.sourceFieldMapping)
+        self.mapper = WebhookEventMapper(source: built.config.firstSource, mapping: built.config.sourceFieldMapping)
         self.pipeline = built.pipeline
         self.logger = logger
         self.processed = Counter(label: "webhook_user_events_processed", factory: metrics)
@@ -119,7 +119,7 @@ struct WebhookRoutes: Sendable {
         trace.email = email
         // Whatever becomes of it, an authentic event names this email and
         // record: a cached "nobody knows them" may be wrong now.
-        defer { pipeline.forget(canonicalEmail: email, recordID: event.recordID) }
+        defer { pipeline.forget(canonicalEmail: email, source: mapper.source, recordID: event.recordID) }
 
         let effect: WebhookEffect
         do {

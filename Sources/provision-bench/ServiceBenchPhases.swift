@@ -77,7 +77,7 @@ struct ServicePhases {
             let key = "\(tag)\(runID)\(index)"
             _ = try await timed(&result.upsert) {
                 try await service.pipeline.store.upsert(SourceRecord(
-                    recordID: "recUp\(key)",
+                    source: "airtable", recordID: "recUp\(key)",
                     values: ["email": "upsert-\(key)@bench.example", "display_name": "Upsert \(index)", "role": "viewer", "password_hash": BenchFixtures.passwordHash],
                     modifiedAt: Date()))
             }

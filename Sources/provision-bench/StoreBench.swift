@@ -78,7 +78,7 @@ struct StoreBench: AsyncParsableCommand {
         return try await rate(tasks: tasks) { task, count in
             let key = update ? "\(run)-\(task)" : "\(run)-\(task)-\(count)"
             let record = SourceRecord(
-                recordID: "rec\(key)", values: ["email": "u\(key)@bench.example", "display_name": "User \(count)"],
+                source: "airtable", recordID: "rec\(key)", values: ["email": "u\(key)@bench.example", "display_name": "User \(count)"],
                 modifiedAt: Date())
             _ = try await store.upsert(record)
         }

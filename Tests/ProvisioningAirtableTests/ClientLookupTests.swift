@@ -177,7 +177,7 @@ struct ClientLookupTests {
     func oldestUnit() {
         let t1 = isoDate("2020-01-01T00:00:00.000Z"), t2 = isoDate("2021-01-01T00:00:00.000Z")
         func record(_ id: String, _ created: Date?) -> SourceRecord {
-            SourceRecord(recordID: id, values: ["email": "a@b.c"], modifiedAt: t2, createdAt: created)
+            SourceRecord(source: "airtable", recordID: id, values: ["email": "a@b.c"], modifiedAt: t2, createdAt: created)
         }
         #expect(AirtableClient.oldest([record("recB", t2), record("recC", t1), record("recA", t2)])?.recordID == "recC")
         #expect(AirtableClient.oldest([record("recB", t1), record("recA", t1)])?.recordID == "recA")

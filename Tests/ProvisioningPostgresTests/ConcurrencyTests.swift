@@ -8,7 +8,7 @@ import ProvisioningTestKit
 @Suite("Postgres store under concurrency")
 struct ConcurrencyTests {
     static func record(_ email: String, id: String?, modified: Date = Date(timeIntervalSince1970: 1_800_000_000), name: String = "Ada") -> SourceRecord {
-        SourceRecord(recordID: id, values: ["email": email, "display_name": name], modifiedAt: modified)
+        SourceRecord(source: "airtable", recordID: id, values: ["email": email, "display_name": name], modifiedAt: modified)
     }
 
     @Test("64 concurrent upserts of one new identity (email only, with record id, differing case) make one row and all succeed")
@@ -29,7 +29,7 @@ struct ConcurrencyTests {
         let rows = try await TestDatabase.count(store.client, "SELECT count(*)::int FROM users")
         #expect(rows == 1)
         let linked = try #require(try await store.user(canonicalEmail: "ada@example.com"))
-        #expect(linked.recordID == "recAda0000000001")
+        #expect(linked.recordID(in: "airtable") == "recAda0000000001")
     }
 
     @Test("concurrent upserts and a delete of one record leave one consistent row")
@@ -40,7 +40,7 @@ struct ConcurrencyTests {
             for index in 0..<20 {
                 group.addTask {
                     if index == 10 {
-                        _ = try await store.delete(recordID: "recGrace00000001")
+                        _ = try await store.delete(source: "airtable", recordID: "recGrace00000001")
                     } else {
                         _ = try await store.upsert(Self.record("grace@example.com", id: "recGrace00000001", name: "Grace \(index)"))
                     }
@@ -50,7 +50,7 @@ struct ConcurrencyTests {
         }
         let rows = try await TestDatabase.count(store.client, "SELECT count(*)::int FROM users")
         #expect(rows == 1)
-        let user = try #require(try await store.user(recordID: "recGrace00000001"))
+        let user = try #require(try await store.user(source: "airtable", recordID: "recGrace00000001"))
         #expect(user.emailCanonical == "grace@example.com")
     }
 
@@ -79,7 +79,7 @@ struct ConcurrencyTests {
         }
         let rows = try await TestDatabase.count(store.client, "SELECT count(*)::int FROM users")
         #expect(rows == 2)
-        let unchanged = try #require(try await store.user(recordID: "recOther0000001"))
+        let unchanged = try #require(try await store.user(source: "airtable", recordID: "recOther0000001"))
         #expect(unchanged == other.user)
     }
 

@@ -11,7 +11,7 @@ struct EmailLookupBatcherTests {
     func concurrentLookups() async throws {
         let store = try await TestDatabase.makeStore(poolSize: 10)
         for index in 0..<50 {
-            _ = try await store.upsert(SourceRecord(recordID: "recKnown\(index)", values: ["email": "known\(index)@example.com"], modifiedAt: Date()))
+            _ = try await store.upsert(SourceRecord(source: "airtable", recordID: "recKnown\(index)", values: ["email": "known\(index)@example.com"], modifiedAt: Date()))
         }
         let before = store.emailLookups.queriesSent
         let answers = try await withThrowingTaskGroup(of: (String, String?).self) { group in

@@ -36,7 +36,7 @@ struct PostgresSchemaTests {
         let kit = try await TestDatabase.makeKit(
             precedence: PrecedencePolicy(), softDelete: SoftDeletePolicy(), schema: Self.schema, beforeMigrating: Self.appTable)
         let store = try #require(kit.store as? PostgresIdentityStore)
-        _ = try await store.upsert(SourceRecord(recordID: "recSchema0000001", values: ["email": "s@example.com"], modifiedAt: Date()))
+        _ = try await store.upsert(SourceRecord(source: "airtable", recordID: "recSchema0000001", values: ["email": "s@example.com"], modifiedAt: Date()))
         #expect(try await store.user(canonicalEmail: "s@example.com") != nil)
         let client = store.client
         #expect(try await TestDatabase.count(client, "SELECT count(*)::int FROM provisiond.users") == 1)

@@ -25,7 +25,7 @@ struct ServerReachedTests {
         let again = try await Migrations.apply(client: client, logger: TestDatabase.logger)
         #expect(again.isEmpty)
         let recorded = try await TestDatabase.count(client, "SELECT count(*)::int FROM schema_migrations")
-        #expect(recorded == Migrations.steps(.default).count)
+        #expect(recorded == Migrations.steps(.default, legacySource: Migrations.defaultLegacySource).count)
     }
 
     @Test("two instances migrating one database at once both succeed")
@@ -39,7 +39,7 @@ struct ServerReachedTests {
             for client in clients { group.addTask { try await Migrations.apply(client: client, logger: TestDatabase.logger) } }
             return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
-        #expect(applied.sorted() == Migrations.steps(.default).map(\.version))
+        #expect(applied.sorted() == Migrations.steps(.default, legacySource: Migrations.defaultLegacySource).map(\.version))
     }
 }
 
@@ -55,7 +55,7 @@ struct UnreachableStoreTests {
             deadlineSeconds: 0.5)
         let started = ContinuousClock.now
         await #expect(throws: StoreError.self) { try await store.user(canonicalEmail: "a@example.com") }
-        await #expect(throws: StoreError.self) { try await store.upsert(SourceRecord(recordID: "recX", values: ["email": "a@example.com"], modifiedAt: .now)) }
+        await #expect(throws: StoreError.self) { try await store.upsert(SourceRecord(source: "airtable", recordID: "recX", values: ["email": "a@example.com"], modifiedAt: .now)) }
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(await store.isReachable() == false)
     }

@@ -29,7 +29,7 @@ struct StoreOutageTests {
             client: client, precedence: .init(), softDelete: .init(), attributes: Attribute.core, logger: TestDatabase.logger,
             gate: StoreGate(deadlineSeconds: deadlineSeconds, probeInterval: probeInterval), migrationSession: try PostgresURL.connectionConfiguration(from: url))
         try await store.migrate()
-        _ = try await store.upsert(SourceRecord(recordID: nil, values: ["email": "ada@example.com"], modifiedAt: Date()))
+        _ = try await store.upsert(SourceRecord(source: "airtable", recordID: nil, values: ["email": "ada@example.com"], modifiedAt: Date()))
         return Running(cluster: cluster, store: store)
     }
 

@@ -23,7 +23,7 @@ struct StuckLookupTests {
     func stuckBatchFreesItsSlot() async throws {
         let url = try await TestDatabase.create()
         let store = try await Self.store(url: url)
-        _ = try await store.upsert(SourceRecord(recordID: nil, values: ["email": "known@example.com"], modifiedAt: Date()))
+        _ = try await store.upsert(SourceRecord(source: "airtable", recordID: nil, values: ["email": "known@example.com"], modifiedAt: Date()))
         let watcher = try await PostgresConnection.connect(
             configuration: try PostgresURL.connectionConfiguration(from: url), id: 1, logger: TestDatabase.logger)
         let locker = try await PostgresConnection.connect(

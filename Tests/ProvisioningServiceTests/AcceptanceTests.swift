@@ -19,7 +19,7 @@ struct AcceptanceTests {
             let login = try await AuthFixtures.login(client, "first@example.com")
             #expect(login.status == .ok)
             let user = try await harness.pipeline.store.user(canonicalEmail: "first@example.com")
-            #expect(user?.recordID == recordID)
+            #expect(user?.recordID(in: "airtable") == recordID)
             #expect(user?.displayName == "First")
         }
     }
@@ -49,7 +49,7 @@ struct AcceptanceTests {
             #expect(reply.status == .ok)
             #expect(reply.json["status"] as? String == "processed")
             #expect(reply.outcome == "inserted")
-            let user = try await harness.pipeline.store.user(recordID: "recAccept0000001")
+            let user = try await harness.pipeline.store.user(source: "airtable", recordID: "recAccept0000001")
             #expect(user?.emailCanonical == "hooked@example.com")
             #expect(user?.role == "editor")
         }
@@ -60,14 +60,14 @@ struct AcceptanceTests {
         try await ServiceHarness.run(Self.options) { harness, client in
             let body = Webhook.body(id: "evt_accept_2", recordID: "recAccept0000002", fields: Webhook.fields(email: "once@example.com", name: "Once"))
             let first = try await Webhook.sendSigned(client, id: "evt_accept_2", body: body)
-            let before = try await harness.pipeline.store.user(recordID: "recAccept0000002")
+            let before = try await harness.pipeline.store.user(source: "airtable", recordID: "recAccept0000002")
             _ = try await harness.pipeline.store.updateFromApp(id: try #require(before?.id), values: ["display_name": "Changed in app"])
-            let changed = try await harness.pipeline.store.user(recordID: "recAccept0000002")
+            let changed = try await harness.pipeline.store.user(source: "airtable", recordID: "recAccept0000002")
             let replay = try await Webhook.sendSigned(client, id: "evt_accept_2", body: body)
             #expect(first.status == .ok && replay.status == .ok)
             #expect(replay.json["status"] as? String == "replayed")
             #expect(replay.outcome == first.outcome)
-            let after = try await harness.pipeline.store.user(recordID: "recAccept0000002")
+            let after = try await harness.pipeline.store.user(source: "airtable", recordID: "recAccept0000002")
             #expect(after == changed, "the replay wrote to the user")
             #expect(harness.counter("webhook_user_events_replayed") == 1)
             #expect(harness.counter("webhook_user_events_processed") == 1)

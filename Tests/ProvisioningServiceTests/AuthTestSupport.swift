@@ -47,7 +47,7 @@ enum AuthFixtures {
     @discardableResult
     static func storeUser(_ harness: ServiceHarness, email: String) async throws -> StoredUser {
         try await harness.pipeline.store.upsert(SourceRecord(
-            recordID: nil, values: ["email": email, "display_name": "Stored", "password_hash": passwordHash], modifiedAt: FixtureTime.beforeAll)).user
+            source: "airtable", recordID: nil, values: ["email": email, "display_name": "Stored", "password_hash": passwordHash], modifiedAt: FixtureTime.beforeAll)).user
     }
 
     static func json(_ object: [String: Any]) -> ByteBuffer {

@@ -52,8 +52,9 @@ struct UserBodyTests {
         values["display_name"] = name
         values["role"] = role
         return StoredUser(
-            id: UUID(), values: values, emailCanonical: "ada.lovelace@example.com", recordID: recordID, sourceSnapshot: [:],
-            sourceModifiedAt: nil, storeUpdatedAt: nil, createdAt: Date(timeIntervalSince1970: created),
+            id: UUID(), values: values, emailCanonical: "ada.lovelace@example.com",
+            links: recordID.map { ["airtable": SourceLink(recordID: $0, snapshot: [:], modifiedAt: nil), "directory": SourceLink(recordID: "u\"1", snapshot: [:], modifiedAt: nil)] } ?? [:],
+            storeUpdatedAt: nil, createdAt: Date(timeIntervalSince1970: created),
             updatedAt: Date(timeIntervalSince1970: updated), deletedAt: nil)
     }
 
@@ -64,7 +65,7 @@ struct UserBodyTests {
             Self.user(name: nil, role: nil, recordID: nil, created: 951_782_400, updated: 0.5),
         ]
         for user in users {
-            let envelope = UserEnvelope(user: UserResponse(user: user))
+            let envelope = UserEnvelope(user: UserResponse(user: user, firstSource: "airtable"))
             #expect(envelope.json == String(decoding: try jsonBody(envelope), as: UTF8.self))
         }
     }

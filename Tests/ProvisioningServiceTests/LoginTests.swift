@@ -23,9 +23,10 @@ struct LoginTests {
             #expect(body["refresh_token"] as? String != nil)
             let user = try #require(body["user"] as? [String: Any])
             #expect(user["airtable_record_id"] as? String == recordID)
+            #expect(user["links"] as? [String: String] == ["airtable": recordID])
             #expect(user["display_name"] as? String == "Ada")
             let stored = try await harness.pipeline.store.user(canonicalEmail: "ada@example.com")
-            #expect(stored?.recordID == recordID)
+            #expect(stored?.recordID(in: "airtable") == recordID)
             #expect(harness.counter("auth_readthrough_attempts") == 1)
             #expect(harness.counter("auth_readthrough_success") == 1)
         }
@@ -94,9 +95,9 @@ struct LoginTests {
         try await ServiceHarness.run(Self.options) { harness, client in
             let recordID = AuthFixtures.airtableUser(harness, email: "gone@example.com")
             #expect(try await AuthFixtures.login(client, "gone@example.com").status == .ok)
-            _ = try await harness.pipeline.store.delete(recordID: recordID)
+            _ = try await harness.pipeline.store.delete(source: "airtable", recordID: recordID)
             let deleted = try await AuthFixtures.login(client, "gone@example.com")
-            _ = try await harness.pipeline.store.upsert(SourceRecord(recordID: nil, values: ["email": "nopass@example.com"], modifiedAt: Date()))
+            _ = try await harness.pipeline.store.upsert(SourceRecord(source: "airtable", recordID: nil, values: ["email": "nopass@example.com"], modifiedAt: Date()))
             let passwordless = try await AuthFixtures.login(client, "nopass@example.com")
             #expect(deleted.status == .unauthorized)
             #expect(passwordless.status == .unauthorized)

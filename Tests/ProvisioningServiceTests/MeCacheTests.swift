@@ -74,8 +74,8 @@ struct MeCacheTests {
 struct RecentUsersTests {
     static func user(_ name: String) -> StoredUser {
         StoredUser(
-            id: UUID(), values: ["email": "\(name)@example.com"], emailCanonical: "\(name)@example.com", recordID: nil,
-            sourceSnapshot: [:], sourceModifiedAt: nil, storeUpdatedAt: nil, createdAt: Date(), updatedAt: Date(), deletedAt: nil)
+            id: UUID(), values: ["email": "\(name)@example.com"], emailCanonical: "\(name)@example.com", links: [:],
+            storeUpdatedAt: nil, createdAt: Date(), updatedAt: Date(), deletedAt: nil)
     }
 
     @Test("a user read before a write is not kept, nor served after one; a zero ttl keeps nothing")

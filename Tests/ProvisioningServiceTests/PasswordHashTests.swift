@@ -75,7 +75,7 @@ struct PasswordHashTests {
             let engine = try SyncFixtures.engine(harness, tap: tap)
             let report = try await engine.runIncremental(source: try #require(engine.sources.first))
             #expect(report.rejected == 1)
-            #expect(try await harness.pipeline.store.user(recordID: bad) == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: bad) == nil)
             #expect(try await harness.pipeline.store.user(canonicalEmail: "good.hash@example.com") != nil)
             #expect(tap.events("sync.record_rejected").first?.metadata["reason"] == "invalid_password_hash")
         }
@@ -89,7 +89,7 @@ struct PasswordHashTests {
             let reply = try await Webhook.event(client, id: "evt_costly", recordID: "recCostly00000001", fields: fields)
             #expect(reply.status == .unprocessableContent)
             #expect(reply.json["error"] as? String == "unprocessable")
-            #expect(try await harness.pipeline.store.user(recordID: "recCostly00000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recCostly00000001") == nil)
         }
     }
 

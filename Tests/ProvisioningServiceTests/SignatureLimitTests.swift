@@ -45,7 +45,7 @@ struct FutureModifiedTests {
                 fields: Webhook.fields(email: "future@example.com"), modifiedAt: FixtureTime.fromNow(3_600))
             #expect(ahead.status == .unprocessableContent, "\(ahead.text)")
             #expect(ahead.json["error"] as? String == "unprocessable")
-            #expect(try await harness.pipeline.store.user(recordID: "recFuture00000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recFuture00000001") == nil)
             let near = try await Webhook.event(
                 client, id: "evt_future_2", recordID: "recFuture00000001",
                 fields: Webhook.fields(email: "future@example.com"), modifiedAt: FixtureTime.fromNow(60))

@@ -20,7 +20,7 @@ struct SyncBackfillTests {
             #expect(SyncFixtures.listRequests(harness) == 10)
             #expect(harness.sim.counters().rateLimited == 0)
             #expect(try await SyncFixtures.count(harness, "SELECT count(*)::int FROM users") == 1000)
-            #expect(try await SyncFixtures.count(harness, "SELECT count(DISTINCT airtable_record_id)::int FROM users") == 1000)
+            #expect(try await SyncFixtures.count(harness, "SELECT count(DISTINCT record_id)::int FROM user_links WHERE source = 'airtable'") == 1000)
             let cursor = try await engine.state.checkpoint(source: "airtable").cursor
             #expect(cursor == SyncFixtures.modifiedAt(999))
             #expect(tap.events("sync.page").count == 10)
@@ -51,7 +51,7 @@ struct SyncBackfillTests {
             #expect(SyncFixtures.listRequests(harness) == 1)
             let query = try #require(harness.sim.requestLog().last?.query.removingPercentEncoding)
             #expect(query.contains("IS_AFTER(LAST_MODIFIED_TIME()"))
-            #expect(try await harness.pipeline.store.user(recordID: ids[7])?.displayName == "Renamed")
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: ids[7])?.displayName == "Renamed")
         }
     }
 
@@ -61,9 +61,9 @@ struct SyncBackfillTests {
         options.extraYAML = "sync:\n  interval_s: 1\n  reconcile_interval_s: 0\n"
         try await ServiceHarness.run(options) { harness, _ in
             let ids = SyncFixtures.seed(harness, count: 3)
-            try await eventually { try await harness.pipeline.store.user(recordID: ids[2]) != nil }
+            try await eventually { try await harness.pipeline.store.user(source: "airtable", recordID: ids[2]) != nil }
             harness.sim.update(base: ServiceHarness.base, table: "Users", id: ids[1], fields: ["Name": .string("Changed")])
-            try await eventually { try await harness.pipeline.store.user(recordID: ids[1])?.displayName == "Changed" }
+            try await eventually { try await harness.pipeline.store.user(source: "airtable", recordID: ids[1])?.displayName == "Changed" }
         }
     }
 }

@@ -15,7 +15,7 @@ struct SyncReconcileTests {
             let engine = try SyncFixtures.engine(harness, tap: tap)
             _ = try await engine.runIncremental(source: try #require(engine.sources.first))
             let storeOnly = try await AuthFixtures.storeUser(harness, email: "local.only@example.com")
-            let gone = try #require(try await harness.pipeline.store.user(recordID: ids[5]))
+            let gone = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: ids[5]))
             let familyID = UUID()
             try await harness.pipeline.refreshTokens.issue(
                 tokenHash: "sync-test-hash", familyID: familyID, userID: gone.id, expiresAt: Date().addingTimeInterval(600))

@@ -59,7 +59,7 @@ struct SyncResumeTests {
 
     func expectAllUsersOnce(_ harness: ServiceHarness) async throws {
         #expect(try await SyncFixtures.count(harness, "SELECT count(*)::int FROM users") == 1000)
-        #expect(try await SyncFixtures.count(harness, "SELECT count(DISTINCT airtable_record_id)::int FROM users") == 1000)
+        #expect(try await SyncFixtures.count(harness, "SELECT count(DISTINCT record_id)::int FROM user_links WHERE source = 'airtable'") == 1000)
         #expect(try await SyncFixtures.count(harness, "SELECT count(DISTINCT email_canonical)::int FROM users") == 1000)
     }
 }

@@ -50,6 +50,8 @@ struct TokenTests {
             #expect((claims["aud"] as? String == "app") || ((claims["aud"] as? [String])?.contains("app") ?? false))
             #expect(claims["jti"] as? String != nil && claims["iat"] != nil && claims["exp"] != nil)
             #expect(claims["airtable_record_id"] as? String == user["airtable_record_id"] as? String)
+            #expect(claims["links"] as? [String: String] == user["links"] as? [String: String])
+            #expect((user["links"] as? [String: String])?.isEmpty == false)
 
             let jwks = try AuthFixtures.object(try await client.execute(uri: "/.well-known/jwks.json", method: .get))
             let key = try #require((jwks["keys"] as? [[String: Any]])?.first)
@@ -102,12 +104,12 @@ struct TokenTests {
             otherAudience.audience = "another-app"
             let foreign = try await TokenIssuer(config: otherAudience, logger: Logger(label: "test"))
             let user = try #require(try await harness.pipeline.store.user(canonicalEmail: "ada@example.com"))
-            let wrongAudience = try await foreign.accessToken(for: user)
+            let wrongAudience = try await foreign.accessToken(for: user, firstSource: "airtable")
             var sameAudience = AuthConfig.defaults
             sameAudience.signingKey = AuthFixtures.signingKey
             let issuer = try await TokenIssuer(config: sameAudience, logger: Logger(label: "test"))
-            let expired = try await issuer.accessToken(for: user, now: Date().addingTimeInterval(-3600))
-            let fresh = try await issuer.accessToken(for: user)
+            let expired = try await issuer.accessToken(for: user, firstSource: "airtable", now: Date().addingTimeInterval(-3600))
+            let fresh = try await issuer.accessToken(for: user, firstSource: "airtable")
             #expect(try await Self.me(client, token: fresh).status == .ok)
 
             for token in [none, hmac, wrongKid, wrongAudience, expired, "garbage", ""] {
@@ -146,8 +148,8 @@ struct TokenTests {
             try await harness.deleteRow(id: user.id)
             let me = try await Self.me(client, token: token)
             #expect(me.status == .ok)
-            let recordID = try #require(user.recordID)
-            let again = try #require(try await harness.pipeline.store.user(recordID: recordID))
+            let recordID = try #require(user.recordID(in: "airtable"))
+            let again = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: recordID))
             #expect(again.emailCanonical == "ada@example.com")
         }
     }
@@ -159,10 +161,22 @@ struct TokenTests {
             let token = try #require(login["access_token"] as? String)
             let refresh = try #require(login["refresh_token"] as? String)
             let user = try #require(try await harness.pipeline.store.user(canonicalEmail: "ada@example.com"))
-            let recordID = try #require(user.recordID)
-            _ = try await harness.pipeline.store.delete(recordID: recordID)
+            let recordID = try #require(user.recordID(in: "airtable"))
+            _ = try await harness.pipeline.store.delete(source: "airtable", recordID: recordID)
             #expect(try await Self.me(client, token: token).status == .unauthorized)
             #expect(try await Self.refresh(client, refresh).status == .unauthorized)
         }
+    }
+
+    @Test("a token resolves by its links; one of an earlier version (airtable_record_id only) by the first source's id")
+    func claimLinks() throws {
+        func claims(_ recordID: String?, _ links: [String: String]?) -> AccessTokenClaims {
+            AccessTokenClaims(
+                iss: .init(value: "i"), aud: .init(value: ["a"]), sub: .init(value: "s"), iat: .init(value: Date()),
+                exp: .init(value: Date()), jti: .init(value: "j"), airtableRecordID: recordID, links: links)
+        }
+        #expect(claims("recA", ["airtable": "recA", "directory": "u-1"]).resolvableLinks(firstSource: "airtable") == ["airtable": "recA", "directory": "u-1"])
+        #expect(claims("recA", nil).resolvableLinks(firstSource: "airtable") == ["airtable": "recA"])
+        #expect(claims(nil, nil).resolvableLinks(firstSource: "airtable").isEmpty)
     }
 }

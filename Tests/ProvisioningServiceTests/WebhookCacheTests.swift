@@ -26,7 +26,7 @@ struct WebhookCacheTests {
                 return
             }
             #expect(provisioned)
-            #expect(user.recordID == recordID)
+            #expect(user.recordID(in: "airtable") == recordID)
         }
     }
 
@@ -42,7 +42,7 @@ struct WebhookCacheTests {
                 Issue.record("expected the created user")
                 return
             }
-            #expect(user.recordID == "recNew00000000001")
+            #expect(user.recordID(in: "airtable") == "recNew00000000001")
 
             // A failed delivery (a mapped field of the wrong type) names an email: forgotten.
             #expect(try await resolution.resolve(email: "fail@example.com") == .notFound)
@@ -94,7 +94,7 @@ struct WebhookCacheTests {
                     Issue.record("round \(round): expected the user, got \(resolved)")
                     continue
                 }
-                #expect(user.recordID == recordID)
+                #expect(user.recordID(in: "airtable") == recordID)
                 #expect(delivered.userID == user.id)
                 let rows = try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users WHERE email_canonical = \(email)")
                 #expect(rows == 1)

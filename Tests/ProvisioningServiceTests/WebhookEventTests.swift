@@ -52,7 +52,7 @@ struct WebhookEventTests {
         #expect(event.type == .updated)
         #expect(event.recordModifiedAt == nil)
         #expect(event.occurredAt == Date(timeIntervalSince1970: 1_795_688_100.25))
-        let mapper = WebhookEventMapper(mapping: ["email": "Email", "display_name": "Name", "modified_at": "Last Modified"])
+        let mapper = WebhookEventMapper(source: "airtable", mapping: ["email": "Email", "display_name": "Name", "modified_at": "Last Modified"])
         #expect(mapper.canonicalEmail(of: event) == "ada@example.com")
         let received = Date(timeIntervalSince1970: 1_800_000_000)
         guard case .upsert(let record) = try mapper.effect(for: event, receivedAt: received) else {
@@ -64,7 +64,7 @@ struct WebhookEventTests {
         #expect(record.modifiedAt == event.occurredAt)
 
         let bare = try WebhookEvent.decode(Array(#"{"id":"e","type":"user.deleted","record":{"id":"rec2"}}"#.utf8))
-        #expect(try mapper.effect(for: bare, receivedAt: received) == .delete(recordID: "rec2"))
+        #expect(try mapper.effect(for: bare, receivedAt: received) == .delete(source: "airtable", recordID: "rec2"))
         let noTimes = try WebhookEvent.decode(Array(#"{"id":"e","type":"user.updated","record":{"id":"rec2","fields":{"Name":"N"}}}"#.utf8))
         guard case .upsert(let late) = try mapper.effect(for: noTimes, receivedAt: received) else {
             Issue.record("expected an upsert")
@@ -76,7 +76,7 @@ struct WebhookEventTests {
 
     @Test("a create without an email is unprocessable; a mapped field that is not text is invalid")
     func mappingErrors() throws {
-        let mapper = WebhookEventMapper(mapping: ["email": "Email", "role": "Role"])
+        let mapper = WebhookEventMapper(source: "airtable", mapping: ["email": "Email", "role": "Role"])
         let noEmail = try WebhookEvent.decode(Array(#"{"id":"e","type":"user.created","record":{"id":"r","fields":{"Role":"admin"}}}"#.utf8))
         #expect(throws: WebhookEvent.Unprocessable.self) { try mapper.effect(for: noEmail, receivedAt: Date()) }
         let numeric = try WebhookEvent.decode(Array(#"{"id":"e","type":"user.created","record":{"id":"r","fields":{"Email":"a@b.co","Role":true}}}"#.utf8))

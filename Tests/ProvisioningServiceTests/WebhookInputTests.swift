@@ -45,7 +45,7 @@ struct WebhookInputTests {
             #expect(response.status.code == 413)
             #expect(String(buffer: try await response.body.collect(upTo: 4096)) == #"{"error":"payload_too_large"}"#)
 
-            #expect(try await harness.pipeline.store.user(recordID: "recSize00000000002") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recSize00000000002") == nil)
             #expect(harness.counter("webhook_user_events_failed") == 2)
         }
     }
@@ -125,11 +125,11 @@ struct WebhookInputTests {
                 fields: Webhook.fields(email: "owned@example.com"), occurredAt: FixtureTime.iso("11:00"))
             #expect(change.status == .unprocessableContent, "\(change.text)")
 
-            #expect(try await harness.pipeline.store.user(recordID: "recThief0000000001") == nil)
-            #expect(try await harness.pipeline.store.user(recordID: "recNoMail000000001") == nil)
-            let ownerUser = try #require(try await harness.pipeline.store.user(recordID: "recOwner0000000001"))
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recThief0000000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recNoMail000000001") == nil)
+            let ownerUser = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recOwner0000000001"))
             #expect(ownerUser.displayName == "Owner")
-            let second = try #require(try await harness.pipeline.store.user(recordID: "recSecond000000001"))
+            let second = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recSecond000000001"))
             #expect(second.emailCanonical == "second@example.com")
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users") == 2)
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM webhook_events") == 2)

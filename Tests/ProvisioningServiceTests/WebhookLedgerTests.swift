@@ -16,10 +16,10 @@ struct WebhookLedgerTests {
         let store = PostgresIdentityStore(
             client: client, precedence: .init(), softDelete: .init(), attributes: Attribute.core, logger: TestDatabase.logger,
             deadlineSeconds: 0.5)
-        let ledger = PostgresWebhookLedger(store: store, logger: TestDatabase.logger)
+        let ledger = PostgresWebhookLedger(store: store)
         let started = ContinuousClock.now
         await #expect(throws: StoreError.self) {
-            try await ledger.apply(WebhookDelivery(eventID: "evt", bodySHA256: "aa"), effect: .delete(recordID: "recX"))
+            try await ledger.apply(WebhookDelivery(eventID: "evt", bodySHA256: "aa"), effect: .delete(source: "airtable", recordID: "recX"))
         }
         await #expect(throws: StoreError.self) { try await ledger.prune(receivedBefore: Date()) }
         #expect(ContinuousClock.now - started < .seconds(10))

@@ -14,11 +14,11 @@ struct WebhookPruneTests {
         let client = try await TestDatabase.makeClient()
         let store = PostgresIdentityStore(
             client: client, precedence: PrecedencePolicy(), softDelete: SoftDeletePolicy(), attributes: Attribute.core, logger: TestDatabase.logger)
-        let ledger = PostgresWebhookLedger(store: store, logger: TestDatabase.logger)
-        let record = SourceRecord(recordID: "recPrune000000001", values: ["email": "prune@example.com"], modifiedAt: Date())
+        let ledger = PostgresWebhookLedger(store: store)
+        let record = SourceRecord(source: "airtable", recordID: "recPrune000000001", values: ["email": "prune@example.com"], modifiedAt: Date())
         let first = try await ledger.apply(WebhookDelivery(eventID: "evt_old", bodySHA256: "aa"), effect: .upsert(record))
         guard case .processed = first else { Issue.record("expected processed, got \(first)"); return }
-        _ = try await ledger.apply(WebhookDelivery(eventID: "evt_new", bodySHA256: "bb"), effect: .delete(recordID: "recNone00000000001"))
+        _ = try await ledger.apply(WebhookDelivery(eventID: "evt_new", bodySHA256: "bb"), effect: .delete(source: "airtable", recordID: "recNone00000000001"))
         _ = try await client.query(
             "UPDATE webhook_events SET received_at = now() - interval '73 hours' WHERE event_id = 'evt_old'", logger: TestDatabase.logger)
 
@@ -30,7 +30,7 @@ struct WebhookPruneTests {
 
         // Once pruned, the id is new again: a second delivery applies (the user is unchanged).
         let again = try await ledger.apply(WebhookDelivery(eventID: "evt_old", bodySHA256: "aa"), effect: .upsert(record))
-        #expect(again == .processed(WebhookOutcome(outcome: "unchanged", userID: try await store.user(recordID: "recPrune000000001")?.id)))
+        #expect(again == .processed(WebhookOutcome(outcome: "unchanged", userID: try await store.user(source: "airtable", recordID: "recPrune000000001")?.id)))
     }
 
     @Test("the prune service's pass uses idempotency_retention_hours")

@@ -17,7 +17,7 @@ struct WebhookScopeTests {
             let byHMAC = try await Webhook.sendSigned(client, id: "evt_shared_id", body: hmacBody)
             #expect(byHMAC.status == .ok, "not 409: the other scheme's id is not this one's")
             #expect(byHMAC.json["status"] as? String == "processed" && byHMAC.json["event_id"] as? String == "evt_shared_id")
-            #expect(try await harness.pipeline.store.user(recordID: "recScheme0000002") != nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recScheme0000002") != nil)
             let replay = try await Webhook.send(client, body: tokenBody, headers: WebhookSigning.tokenHeaders(idempotencyKey: "evt_shared_id"))
             #expect(replay.json["status"] as? String == "replayed")
         }
@@ -31,13 +31,13 @@ struct WebhookScopeTests {
             let body = Webhook.body(id: "evt_limited", recordID: "recLimited000001", fields: fields)
             let reply = try await Webhook.send(client, body: body, headers: WebhookSigning.tokenHeaders())
             #expect(reply.status == .ok && reply.outcome == "inserted")
-            let user = try #require(try await harness.pipeline.store.user(recordID: "recLimited000001"))
+            let user = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recLimited000001"))
             #expect(user.values["display_name"] == "Limited")
             #expect(user.values["role"] == nil && user.passwordHash == nil)
             // The same fields signed with the HMAC secret are all written.
             let signed = Webhook.body(id: "evt_full", type: "user.updated", recordID: "recLimited000001", fields: fields, occurredAt: FixtureTime.iso("10:20"))
             #expect(try await Webhook.sendSigned(client, id: "evt_full", body: signed).outcome == "updated")
-            let updated = try #require(try await harness.pipeline.store.user(recordID: "recLimited000001"))
+            let updated = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recLimited000001"))
             #expect(updated.values["role"] == "admin" && updated.passwordHash == AuthFixtures.passwordHash)
         }
     }
@@ -56,7 +56,7 @@ struct WebhookScopeTests {
         try await ServiceHarness.run(options) { harness, client in
             let body = Webhook.body(id: "evt_listed", recordID: "recListed0000001", fields: Webhook.fields(email: "listed@example.com", name: "Listed", role: "editor"))
             #expect(try await Webhook.send(client, body: body, headers: WebhookSigning.tokenHeaders()).outcome == "inserted")
-            let user = try #require(try await harness.pipeline.store.user(recordID: "recListed0000001"))
+            let user = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recListed0000001"))
             #expect(user.values["role"] == "editor")
             #expect(user.values["display_name"] == nil)
         }
@@ -72,10 +72,10 @@ struct WebhookScopeTests {
             let stale = try await Webhook.event(client, id: "evt_d_old", type: "user.deleted", recordID: "recStaleDel00001", occurredAt: FixtureTime.iso("10:00"))
             #expect(stale.status == .ok && stale.outcome == "stale_ignored")
             #expect(stale.userID == created.userID)
-            #expect(try await harness.pipeline.store.user(recordID: "recStaleDel00001")?.deletedAt == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recStaleDel00001")?.deletedAt == nil)
             let fresh = try await Webhook.event(client, id: "evt_d_new", type: "user.deleted", recordID: "recStaleDel00001", occurredAt: FixtureTime.iso("10:45"))
             #expect(fresh.outcome == "deleted")
-            #expect(try await harness.pipeline.store.user(recordID: "recStaleDel00001")?.deletedAt != nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recStaleDel00001")?.deletedAt != nil)
         }
     }
 }

@@ -46,7 +46,7 @@ struct WebhookSignatureTests {
             // A refused body is never parsed: even garbage is 401, not 400.
             Self.expectRefused(try await Webhook.send(client, body: Array("not json".utf8), headers: plain))
 
-            #expect(try await harness.pipeline.store.user(recordID: "recSig000000000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recSig000000000001") == nil)
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM webhook_events") == 0)
             #expect(harness.counter("webhook_user_events_failed") == 10)
             #expect(harness.counter("webhook_user_events_processed") == 0)
@@ -139,7 +139,7 @@ struct WebhookSignatureTests {
             Self.expectRefused(try await Webhook.send(client, body: other, headers: WebhookSigning.tokenHeaders(token: "wrong-token-0123456789")))
             Self.expectRefused(try await Webhook.send(client, body: other, headers: WebhookSigning.tokenHeaders(token: "")))
             Self.expectRefused(try await Webhook.send(client, body: other, headers: WebhookSigning.tokenHeaders(token: ServiceHarness.webhookToken + "x")))
-            #expect(try await harness.pipeline.store.user(recordID: "recTok000000000002") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recTok000000000002") == nil)
         }
     }
 

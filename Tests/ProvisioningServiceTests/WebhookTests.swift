@@ -20,7 +20,7 @@ struct WebhookTests {
             #expect(created.json["status"] as? String == "processed")
             #expect(created.json["event_id"] as? String == "evt_create")
             #expect(created.outcome == "inserted")
-            let user = try #require(try await harness.pipeline.store.user(recordID: "recAda00000000001"))
+            let user = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recAda00000000001"))
             #expect(created.userID == user.id)
             #expect(user.emailCanonical == "ada@example.com")
             #expect(user.displayName == "Ada")
@@ -33,7 +33,7 @@ struct WebhookTests {
             #expect(updated.status == .ok, "\(updated.text)")
             #expect(updated.outcome == "updated")
             #expect(updated.userID == user.id)
-            let afterUpdate = try #require(try await harness.pipeline.store.user(recordID: "recAda00000000001"))
+            let afterUpdate = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recAda00000000001"))
             #expect(afterUpdate.displayName == "Ada Lovelace")
             #expect(afterUpdate.role == "member")
 
@@ -43,7 +43,7 @@ struct WebhookTests {
             #expect(deleted.status == .ok, "\(deleted.text)")
             #expect(deleted.outcome == "deleted")
             #expect(deleted.userID == user.id)
-            let afterDelete = try #require(try await harness.pipeline.store.user(recordID: "recAda00000000001"))
+            let afterDelete = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recAda00000000001"))
             #expect(afterDelete.deletedAt != nil)
 
             #expect(harness.counter("webhook_user_events_processed") == 3)
@@ -64,10 +64,10 @@ struct WebhookTests {
                 occurredAt: FixtureTime.iso("09:00"), modifiedAt: FixtureTime.iso("13:00"))
             #expect(updated.status == .ok, "\(updated.text)")
             #expect(updated.outcome == "updated")
-            let user = try #require(try await harness.pipeline.store.user(recordID: "recBob00000000001"))
+            let user = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recBob00000000001"))
             #expect(user.displayName == "Robert")
             #expect(user.emailCanonical == "bob@example.com")
-            #expect(user.sourceModifiedAt == FixtureTime.date("13:00"))
+            #expect(user.links["airtable"]?.modifiedAt == FixtureTime.date("13:00"))
         }
     }
 
@@ -79,7 +79,7 @@ struct WebhookTests {
             let first = try await Webhook.sendSigned(client, id: "evt_replay", body: body)
             #expect(first.status == .ok)
             #expect(first.outcome == "inserted")
-            let before = try #require(try await harness.pipeline.store.user(recordID: "recRe000000000001"))
+            let before = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recRe000000000001"))
 
             // Signed anew (another timestamp), same body: a replay.
             let second = try await Webhook.sendSigned(client, id: "evt_replay", body: body, timestamp: WebhookSigning.now - 5)
@@ -88,7 +88,7 @@ struct WebhookTests {
             #expect(second.json["event_id"] as? String == "evt_replay")
             #expect(second.outcome == "inserted")
             #expect(second.userID == before.id)
-            let after = try #require(try await harness.pipeline.store.user(recordID: "recRe000000000001"))
+            let after = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recRe000000000001"))
             #expect(after == before)
             #expect(after.updatedAt == before.updatedAt)
             #expect(harness.counter("webhook_user_events_processed") == 1)
@@ -101,7 +101,7 @@ struct WebhookTests {
             let conflict = try await Webhook.sendSigned(client, id: "evt_replay", body: changed)
             #expect(conflict.status == .conflict)
             #expect(conflict.json["error"] as? String == "event_id_conflict")
-            let unchanged = try #require(try await harness.pipeline.store.user(recordID: "recRe000000000001"))
+            let unchanged = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recRe000000000001"))
             #expect(unchanged.displayName == "Re")
             #expect(harness.counter("webhook_user_events_failed") == 1)
             let rows = try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM webhook_events")
@@ -131,7 +131,7 @@ struct WebhookTests {
             #expect(created.status == .ok, "\(created.text)")
             #expect(created.outcome == "linked")
             #expect(created.userID == stored.id)
-            #expect(try await harness.pipeline.store.user(recordID: "recLink00000000001")?.id == stored.id)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recLink00000000001")?.id == stored.id)
             #expect(try await Webhook.count(harness.databaseURL, "SELECT count(*)::int FROM users") == 1)
             let recorded = try await Webhook.count(
                 harness.databaseURL, "SELECT count(*)::int FROM webhook_events WHERE event_id = 'hmac-sha256:evt_link' AND outcome = 'linked'")
@@ -152,7 +152,7 @@ struct WebhookTests {
             let refused = Webhook.body(id: "evt_same", recordID: "recThird000000001", fields: Webhook.fields(email: "other@example.com"))
             let reply = try await Webhook.sendSigned(client, id: "evt_same", body: refused)
             #expect(reply.status == .conflict, "\(reply.text)")
-            #expect(try await harness.pipeline.store.user(recordID: "recThird000000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recThird000000001") == nil)
             let fresh = Webhook.body(id: "evt_fresh", recordID: "recThird000000001", fields: Webhook.fields(email: "other@example.com"))
             #expect(try await Webhook.sendSigned(client, id: "evt_fresh", body: fresh).status == .unprocessableContent)
         }
@@ -205,7 +205,7 @@ struct WebhookTests {
                 fields: Webhook.fields(email: "old@example.com", name: "Older"), occurredAt: FixtureTime.iso("10:00"))
             #expect(older.status == .ok, "\(older.text)")
             #expect(older.outcome == "stale_ignored")
-            let user = try #require(try await harness.pipeline.store.user(recordID: "recOld000000000001"))
+            let user = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recOld000000000001"))
             #expect(user.displayName == "Newest")
             #expect(harness.counter("webhook_user_events_processed") == 2)
         }
@@ -229,7 +229,7 @@ struct WebhookTests {
             let deleted = try await Webhook.event(
                 client, id: "evt_d", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: FixtureTime.iso("11:00"))
             #expect(deleted.outcome == "deleted")
-            let gone = try #require(try await harness.pipeline.store.user(recordID: "recSoft00000000001"))
+            let gone = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recSoft00000000001"))
             #expect(gone.deletedAt != nil)
             let rotation = try await harness.pipeline.refreshTokens.rotate(
                 presentedHash: "hash-soft-1", newHash: "hash-soft-2", expiresAt: Date().addingTimeInterval(3600))
@@ -245,7 +245,7 @@ struct WebhookTests {
                 client, id: "evt_u", type: "user.updated", recordID: "recSoft00000000001",
                 fields: Webhook.fields(email: "soft@example.com", name: "Back"), occurredAt: FixtureTime.iso("12:00"))
             #expect(restored.status == .ok, "\(restored.text)")
-            let back = try #require(try await harness.pipeline.store.user(recordID: "recSoft00000000001"))
+            let back = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: "recSoft00000000001"))
             #expect(back.deletedAt == nil)
             #expect(back.displayName == "Back")
         }
@@ -259,7 +259,7 @@ struct WebhookTests {
             _ = try await Webhook.event(client, id: "evt_h1", recordID: "recHard00000000001", fields: Webhook.fields(email: "hard@example.com"))
             let deleted = try await Webhook.event(client, id: "evt_h2", type: "user.deleted", recordID: "recHard00000000001")
             #expect(deleted.outcome == "deleted")
-            #expect(try await harness.pipeline.store.user(recordID: "recHard00000000001") == nil)
+            #expect(try await harness.pipeline.store.user(source: "airtable", recordID: "recHard00000000001") == nil)
         }
     }
 

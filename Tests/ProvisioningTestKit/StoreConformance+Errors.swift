@@ -48,9 +48,9 @@ extension StoreConformance {
         },
         Case(name: "a new identity without email is missingEmail") { f, make in
             let store = try await make(defaultPrecedence, defaultSoftDelete)
-            let record = SourceRecord(recordID: f.recordID("ada"), values: ["display_name": "Ada"], modifiedAt: f.at(0))
+            let record = SourceRecord(source: "airtable", recordID: f.recordID("ada"), values: ["display_name": "Ada"], modifiedAt: f.at(0))
             await expectStoreError(.missingEmail) { _ = try await store.upsert(record) }
-            #expect(try await store.user(recordID: f.recordID("ada")) == nil)
+            #expect(try await store.user(source: "airtable", recordID: f.recordID("ada")) == nil)
         },
         Case(name: "a record with an invalid email is invalidEmail") { f, make in
             let store = try await make(defaultPrecedence, defaultSoftDelete)
@@ -65,7 +65,7 @@ extension StoreConformance {
                 }
                 #expect(!why.isEmpty)
             }
-            #expect(try await store.user(recordID: f.recordID("ada")) == nil)
+            #expect(try await store.user(source: "airtable", recordID: f.recordID("ada")) == nil)
         },
     ]
 }

@@ -79,7 +79,7 @@ extension StoreConformance {
                 let emailOnly = try await store.upsert(f.record("ada", at: 60))
                 #expect(emailOnly.user.displayName == "Ada", "rule \(rule)")
                 #expect(emailOnly.user.role == "admin", "rule \(rule)")
-                let noEmail = SourceRecord(recordID: f.recordID("ada"), values: ["role": "admin"], modifiedAt: f.at(120))
+                let noEmail = SourceRecord(source: "airtable", recordID: f.recordID("ada"), values: ["role": "admin"], modifiedAt: f.at(120))
                 _ = try await store.upsert(noEmail)
                 let stored = try await store.user(id: ada.user.id)
                 #expect(stored?.values == ada.user.values, "rule \(rule)")

@@ -34,7 +34,7 @@ public struct StoreConformance {
         try await ConformanceCase.run(name, in: cases, suite: "store conformance", make: makeStore)
     }
 
-    static let cases: [Case] = identityCases + precedenceCases + deleteCases + errorCases
+    static let cases: [Case] = identityCases + precedenceCases + deleteCases + errorCases + linkCases
 }
 
 /// One named case of a conformance suite, over what `Make` builds.
@@ -68,12 +68,12 @@ struct Fixture: Sendable {
     /// A record of `who`, with the given values besides the email.
     func record(
         _ who: String, recordID: Bool = true, email: String? = nil, at seconds: TimeInterval = 0,
-        modifiedAt: Date? = nil, _ values: [String: String] = [:]
+        modifiedAt: Date? = nil, source: String = "airtable", _ values: [String: String] = [:]
     ) -> SourceRecord {
         var all = values
         all[Attribute.email] = email ?? self.email(who)
         return SourceRecord(
-            recordID: recordID ? self.recordID(who) : nil, values: all, modifiedAt: modifiedAt ?? at(seconds))
+            source: source, recordID: recordID ? self.recordID(who) : nil, values: all, modifiedAt: modifiedAt ?? at(seconds))
     }
 }
 

@@ -19,8 +19,8 @@ extension StoreKitConformance {
             let ada = try await kit.store.upsert(f.record("ada")).user
             _ = try await kit.store.upsert(f.record("bob"))
             _ = try await kit.store.upsert(f.record("local", recordID: false))
-            _ = try await kit.store.delete(recordID: f.recordID("bob"))
-            let linked = try await kit.syncState.linkedUsers()
+            _ = try await kit.store.delete(source: "airtable", recordID: f.recordID("bob"))
+            let linked = try await kit.syncState.linkedUsers(source: "airtable")
             #expect(linked.contains(LinkedUser(id: ada.id, recordID: f.recordID("ada"))))
             #expect(!linked.contains { $0.recordID == f.recordID("bob") })
             #expect(linked.allSatisfy { $0.recordID.hasPrefix("rec") })

@@ -40,7 +40,7 @@ extension StoreKitConformance {
                 let bob = try await kit.store.upsert(f.record("bob")).user
                 try await kit.refreshTokens.issue(tokenHash: "\(f.token)-\(mode)-ada", familyID: UUID(), userID: ada.id, expiresAt: later(600))
                 try await kit.refreshTokens.issue(tokenHash: "\(f.token)-\(mode)-bob", familyID: UUID(), userID: bob.id, expiresAt: later(600))
-                #expect(try await kit.store.delete(recordID: f.recordID("ada")).outcome == .deleted)
+                #expect(try await kit.store.delete(source: "airtable", recordID: f.recordID("ada")).outcome == .deleted)
                 let ada2 = try await kit.refreshTokens.rotate(presentedHash: "\(f.token)-\(mode)-ada", newHash: "\(f.token)-\(mode)-ada2", expiresAt: later(600))
                 #expect(ada2 == .invalid, "\(mode) delete")
                 let bob2 = try await kit.refreshTokens.rotate(presentedHash: "\(f.token)-\(mode)-bob", newHash: "\(f.token)-\(mode)-bob2", expiresAt: later(600))
@@ -52,18 +52,18 @@ extension StoreKitConformance {
             let ada = try await kit.store.upsert(f.record("ada", at: 100)).user
             try await kit.refreshTokens.issue(tokenHash: "\(f.token)-a", familyID: UUID(), userID: ada.id, expiresAt: later(600))
             let stale = try await kit.webhookLedger.apply(
-                WebhookDelivery(eventID: "\(f.token)-stale", bodySHA256: "00"), effect: .delete(recordID: f.recordID("ada"), occurredAt: f.at(50)))
+                WebhookDelivery(eventID: "\(f.token)-stale", bodySHA256: "00"), effect: .delete(source: "airtable", recordID: f.recordID("ada"), occurredAt: f.at(50)))
             #expect(stale == .processed(WebhookOutcome(outcome: "stale_ignored", userID: ada.id)))
             #expect(try await kit.refreshTokens.rotate(presentedHash: "\(f.token)-a", newHash: "\(f.token)-b", expiresAt: later(600)) != .invalid)
             let deleted = try await kit.webhookLedger.apply(
-                WebhookDelivery(eventID: "\(f.token)-del", bodySHA256: "01"), effect: .delete(recordID: f.recordID("ada"), occurredAt: f.at(200)))
+                WebhookDelivery(eventID: "\(f.token)-del", bodySHA256: "01"), effect: .delete(source: "airtable", recordID: f.recordID("ada"), occurredAt: f.at(200)))
             #expect(deleted == .processed(WebhookOutcome(outcome: "deleted", userID: ada.id)))
             #expect(try await kit.refreshTokens.rotate(presentedHash: "\(f.token)-b", newHash: "\(f.token)-c", expiresAt: later(600)) == .invalid)
 
             let ignoring = try await make(defaultPrecedence, SoftDeletePolicy(onDeleteEvent: .ignore))
             let bob = try await ignoring.store.upsert(f.record("bob")).user
             try await ignoring.refreshTokens.issue(tokenHash: "\(f.token)-i", familyID: UUID(), userID: bob.id, expiresAt: later(600))
-            #expect(try await ignoring.store.delete(recordID: f.recordID("bob")).outcome == .unchanged)
+            #expect(try await ignoring.store.delete(source: "airtable", recordID: f.recordID("bob")).outcome == .unchanged)
             #expect(try await ignoring.refreshTokens.rotate(presentedHash: "\(f.token)-i", newHash: "\(f.token)-j", expiresAt: later(600)) != .invalid)
         },
     ]

@@ -75,7 +75,7 @@ public enum TestDatabase {
             schema: schema)
         return StoreKit(
             store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate, schema: schema),
-            webhookLedger: PostgresWebhookLedger(store: store, logger: logger),
+            webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger, schema: schema))
     }
 

@@ -64,11 +64,12 @@ struct AttributeMergeTests {
         let imported = Date(timeIntervalSince1970: 1_000_000)
         let user = StoredUser(
             id: UUID(), values: ["email": "ada@example.com", "display_name": "App Ada", "role": "guest", "password_hash": "h-app"],
-            emailCanonical: "ada@example.com", recordID: "recA", sourceSnapshot: ["email": "ada@example.com", "display_name": "Ada", "role": "admin", "password_hash": "h1"],
-            sourceModifiedAt: imported, storeUpdatedAt: imported.addingTimeInterval(10),
+            emailCanonical: "ada@example.com",
+            links: ["airtable": SourceLink(recordID: "recA", snapshot: ["email": "ada@example.com", "display_name": "Ada", "role": "admin", "password_hash": "h1"], modifiedAt: imported)],
+            storeUpdatedAt: imported.addingTimeInterval(10),
             createdAt: imported, updatedAt: imported, deletedAt: nil)
         let record = SourceRecord(
-            recordID: "recA", values: ["email": "ada@example.com", "display_name": "Ada", "role": "admin", "password_hash": "h2", "team": "math"],
+            source: "airtable", recordID: "recA", values: ["email": "ada@example.com", "display_name": "Ada", "role": "admin", "password_hash": "h2", "team": "math"],
             modifiedAt: imported.addingTimeInterval(60))
         let merged = AttributeMerge(policy: PrecedencePolicy()).merge(record, into: user)
         #expect(merged == [
@@ -82,24 +83,37 @@ struct AttributeMergeTests {
     func stale(offset: TimeInterval, expected: Bool) {
         let imported = Date(timeIntervalSince1970: 1_000_000)
         let user = StoredUser(
-            id: UUID(), values: [:], emailCanonical: "ada@example.com", recordID: "recA", sourceSnapshot: [:],
-            sourceModifiedAt: imported, storeUpdatedAt: nil, createdAt: imported, updatedAt: imported, deletedAt: nil)
-        let record = SourceRecord(recordID: "recA", values: [:], modifiedAt: imported.addingTimeInterval(offset))
+            id: UUID(), values: [:], emailCanonical: "ada@example.com",
+            links: ["airtable": SourceLink(recordID: "recA", snapshot: [:], modifiedAt: imported)],
+            storeUpdatedAt: nil, createdAt: imported, updatedAt: imported, deletedAt: nil)
+        let record = SourceRecord(source: "airtable", recordID: "recA", values: [:], modifiedAt: imported.addingTimeInterval(offset))
         #expect(AttributeMerge.isStale(record, against: user) == expected)
+    }
+
+    @Test("the stale guard is per source: another source's newer import does not make a record stale")
+    func stalePerSource() {
+        let imported = Date(timeIntervalSince1970: 1_000_000)
+        let user = StoredUser(
+            id: UUID(), values: [:], emailCanonical: "ada@example.com",
+            links: ["directory": SourceLink(recordID: "u-1", snapshot: [:], modifiedAt: imported)],
+            storeUpdatedAt: nil, createdAt: imported, updatedAt: imported, deletedAt: nil)
+        let older = imported.addingTimeInterval(-60)
+        #expect(!AttributeMerge.isStale(SourceRecord(source: "airtable", recordID: "recA", values: [:], modifiedAt: older), against: user))
+        #expect(AttributeMerge.isStale(SourceRecord(source: "directory", recordID: "u-1", values: [:], modifiedAt: older), against: user))
     }
 
     @Test("a user never imported is never stale")
     func neverImported() {
         let user = StoredUser(
-            id: UUID(), values: [:], emailCanonical: "ada@example.com", recordID: nil, sourceSnapshot: [:],
-            sourceModifiedAt: nil, storeUpdatedAt: nil, createdAt: .now, updatedAt: .now, deletedAt: nil)
-        let record = SourceRecord(recordID: "recA", values: [:], modifiedAt: .distantPast)
+            id: UUID(), values: [:], emailCanonical: "ada@example.com", links: [:],
+            storeUpdatedAt: nil, createdAt: .now, updatedAt: .now, deletedAt: nil)
+        let record = SourceRecord(source: "airtable", recordID: "recA", values: [:], modifiedAt: .distantPast)
         #expect(!AttributeMerge.isStale(record, against: user))
     }
 
     @Test("a source record drops empty values")
     func emptyValues() {
-        let record = SourceRecord(recordID: nil, values: ["email": "a@b.co", "role": ""], modifiedAt: .now)
+        let record = SourceRecord(source: "airtable", recordID: nil, values: ["email": "a@b.co", "role": ""], modifiedAt: .now)
         #expect(record.values == ["email": "a@b.co"])
         #expect(record.email == "a@b.co")
     }

@@ -40,9 +40,9 @@ struct BcryptHashTests {
     @Test("a source record's hash decides whether it can be imported; a record without one can")
     func recordImportProblem() {
         let date = FixtureDates.any
-        #expect(SourceRecord(recordID: "rec1", values: ["email": "a@example.com"], modifiedAt: date).importProblem == nil)
-        #expect(SourceRecord(recordID: "rec1", values: ["email": "a@example.com", "password_hash": "$2b$10$\(Self.body)"], modifiedAt: date).importProblem == nil)
-        #expect(SourceRecord(recordID: "rec1", values: ["email": "a@example.com", "password_hash": "secret"], modifiedAt: date).importProblem != nil)
+        #expect(SourceRecord(source: "airtable", recordID: "rec1", values: ["email": "a@example.com"], modifiedAt: date).importProblem == nil)
+        #expect(SourceRecord(source: "airtable", recordID: "rec1", values: ["email": "a@example.com", "password_hash": "$2b$10$\(Self.body)"], modifiedAt: date).importProblem == nil)
+        #expect(SourceRecord(source: "airtable", recordID: "rec1", values: ["email": "a@example.com", "password_hash": "secret"], modifiedAt: date).importProblem != nil)
     }
 }
 

@@ -58,8 +58,8 @@ struct MemoryProviderFactoryTests {
         #expect(built.sources.map(\.name) == ["people"])
         let resolution = try await built.pipeline.resolve(email: "bob@example.com")
         #expect(resolution.provisioned == true)
-        #expect(resolution.user?.recordID == "recBob")
-        #expect(try await built.store.user(recordID: "recBob") != nil)
+        #expect(resolution.user?.recordID(in: "people") == "recBob")
+        #expect(try await built.store.user(source: "people", recordID: "recBob") != nil)
     }
 
     @Test("unavailable: true makes the source answer unavailable")

@@ -99,7 +99,7 @@ enum Records {
     static func user(_ name: String, recordID: String? = nil, role: String? = nil) -> SourceRecord {
         var values = [Attribute.email: "\(name.capitalized)@Example.com", Attribute.displayName: name.capitalized]
         values[Attribute.role] = role
-        return SourceRecord(recordID: recordID ?? "rec\(name.capitalized)", values: values, modifiedAt: modified)
+        return SourceRecord(source: "airtable", recordID: recordID ?? "rec\(name.capitalized)", values: values, modifiedAt: modified)
     }
 }
 

@@ -43,7 +43,7 @@ struct ResolutionPipelineConcurrencyTests {
         let pipeline = ResolutionPipeline(store: store, [("directory", GatedSource(inner: source, gate: gate))], logger: logger)
         let found = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<Self.callers {
-                group.addTask { try await pipeline.resolve(userID: UUID(), recordID: "recAda").user != nil }
+                group.addTask { try await pipeline.resolve(userID: UUID(), links: ["directory": "recAda"]).user != nil }
             }
             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }

@@ -13,7 +13,7 @@ struct ResolutionPipelineSourcesTests {
         let pipeline = ResolutionPipeline(store: store, [("first", first), ("second", second)])
         let resolution = try await pipeline.resolve(email: "ada@example.com")
         #expect(resolution.provisioned == true)
-        #expect(resolution.user?.recordID == "recAda")
+        #expect(resolution.user?.recordID(in: "second") == "recAda")
         #expect(first.lookupCount == 1)
         #expect(second.lookupCount == 1)
     }
@@ -37,16 +37,18 @@ struct ResolutionPipelineSourcesTests {
         #expect(try await pipeline.resolve(email: "nobody@example.com") == .notFound)
     }
 
-    @Test("a user missing from the store is resolved by record id through the source")
-    func byRecordID() async throws {
+    @Test("a user missing from the store is resolved by its link, through that source only")
+    func byLink() async throws {
         let pipeline = ResolutionPipeline(store: store, [("first", first), ("second", second)])
-        let resolution = try await pipeline.resolve(userID: UUID(), recordID: "recAda")
+        let resolution = try await pipeline.resolve(userID: UUID(), links: ["second": "recAda"])
         #expect(resolution.provisioned == true)
         #expect(resolution.user?.emailCanonical == "ada@example.com")
-        #expect(await store.user(recordID: "recAda") != nil)
-        #expect(try await pipeline.resolve(userID: UUID(), recordID: nil) == .notFound)
-        #expect(try await pipeline.resolve(userID: UUID(), recordID: "recNobody") == .notFound)
+        #expect(await store.user(source: "second", recordID: "recAda") != nil)
+        #expect(await store.user(source: "first", recordID: "recAda") == nil)
+        #expect(try await pipeline.resolve(userID: UUID(), links: [:]) == .notFound)
+        #expect(try await pipeline.resolve(userID: UUID(), links: ["second": "recNobody"]) == .notFound)
         #expect(second.lookupCount == 2)
+        #expect(first.lookupCount == 0)
     }
 
     @Test("a pipeline behaves by whichever providers it is built over")
@@ -65,12 +67,12 @@ struct ResolutionPipelineSourcesTests {
 
     @Test("a source record older than the store's import is not found rather than overwriting")
     func staleRecord() async throws {
-        var newer = Records.user("ada")
+        var newer = Records.user("ada").from("second")
         newer.modifiedAt = Records.modified.addingTimeInterval(60)
         newer.values[Attribute.email] = "ada.lovelace@example.com"
         _ = try await store.upsert(newer)
         let pipeline = ResolutionPipeline(store: store, [("second", second)])
         #expect(try await pipeline.resolve(email: "ada@example.com") == .notFound)
-        #expect(await store.user(recordID: "recAda")?.emailCanonical == "ada.lovelace@example.com")
+        #expect(await store.user(source: "second", recordID: "recAda")?.emailCanonical == "ada.lovelace@example.com")
     }
 }

@@ -22,7 +22,7 @@ struct ResolutionPipelineTests {
         let resolution = try await pipeline.resolve(email: "ada@example.com")
         let user = try #require(resolution.user)
         #expect(resolution.provisioned == true)
-        #expect(user.recordID == "recAda")
+        #expect(user.recordID(in: "directory") == "recAda")
         #expect(user.role == "admin")
         #expect(await store.user(canonicalEmail: "ada@example.com")?.id == user.id)
         #expect(source.lookupCount == 1)
@@ -46,7 +46,7 @@ struct ResolutionPipelineTests {
         #expect(try await pipeline.resolve(email: "carol@example.com") == .notFound)
         source.put(Records.user("carol"))
         #expect(try await pipeline.resolve(email: "carol@example.com") == .notFound)
-        pipeline.forget(canonicalEmail: "carol@example.com", recordID: nil)
+        pipeline.forget(canonicalEmail: "carol@example.com", source: "directory", recordID: nil)
         #expect(try await pipeline.resolve(email: "carol@example.com").provisioned == true)
         #expect(source.lookupCount == 2)
     }
@@ -84,7 +84,7 @@ struct ResolutionPipelineTests {
         source.setUnavailable(retryAfterSeconds: 30)
         let pipeline = ResolutionPipeline(store: store, [("directory", source)])
         #expect(try await pipeline.resolve(email: "bob@example.com") == .found(stored.user, provisioned: false))
-        #expect(try await pipeline.resolve(userID: stored.user.id, recordID: nil) == .found(stored.user, provisioned: false))
+        #expect(try await pipeline.resolve(userID: stored.user.id, links: [:]) == .found(stored.user, provisioned: false))
         #expect(source.lookupCount == 0)
     }
 

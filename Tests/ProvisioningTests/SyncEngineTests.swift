@@ -22,7 +22,7 @@ struct SyncEngineTests {
 
         static func record(_ index: Int, name: String? = nil, minutes: Int? = nil) -> SourceRecord {
             SourceRecord(
-                recordID: String(format: "rec%014d", index),
+                source: "airtable", recordID: String(format: "rec%014d", index),
                 values: ["email": "user\(index)@example.com", "display_name": name ?? "User \(index)"],
                 modifiedAt: SyncEngineTests.epoch.addingTimeInterval(Double((minutes ?? index * 10) * 60)))
         }
@@ -49,7 +49,7 @@ struct SyncEngineTests {
         // The overlap brings back the record at the cursor itself: harmless.
         #expect(!second.fullPass && second.pages == 1 && second.records == 2)
         #expect(second.count(.updated) == 1 && second.count(.unchanged) + second.count(.staleIgnored) == 1)
-        #expect(await fixture.store.user(recordID: Fixture.record(7).recordID ?? "")?.displayName == "Renamed")
+        #expect(await fixture.store.user(source: "directory", recordID: Fixture.record(7).recordID ?? "")?.displayName == "Renamed")
     }
 
     @Test("a run that fails mid-way resumes from the last page's cursor")
@@ -83,8 +83,8 @@ struct SyncEngineTests {
         let fixture = Fixture(records: 20)
         let engine = fixture.engine()
         _ = try await engine.runIncremental(source: engine.sources[0])
-        let storeOnly = try await fixture.store.upsert(SourceRecord(recordID: nil, values: ["email": "local@example.com"], modifiedAt: Self.epoch))
-        let gone = try #require(await fixture.store.user(recordID: Fixture.record(3).recordID ?? ""))
+        let storeOnly = try await fixture.store.upsert(SourceRecord(source: "airtable", recordID: nil, values: ["email": "local@example.com"], modifiedAt: Self.epoch))
+        let gone = try #require(await fixture.store.user(source: "directory", recordID: Fixture.record(3).recordID ?? ""))
         try await fixture.tokens.issue(tokenHash: "h1", familyID: UUID(), userID: gone.id, expiresAt: Date().addingTimeInterval(600))
         fixture.source.remove(recordID: Fixture.record(3).recordID ?? "")
 

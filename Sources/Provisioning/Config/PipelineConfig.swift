@@ -91,6 +91,13 @@ public struct PipelineConfig: Sendable {
         return (Attribute.core + providers.flatMap(\.mappedAttributes)).filter { seen.insert($0).inserted }
     }
 
+    /// The first source of `resolution.order`: inbound `user.*` events speak
+    /// for it (its provider name keys the links they write), and the user
+    /// JSON's `airtable_record_id` is the record id of the link to it.
+    public var firstSource: String {
+        resolution.order.dropFirst().first ?? "webhook"
+    }
+
     /// Attribute -> field name of the sources (`resolution.order` after the
     /// store), merged: the first source mapping an attribute wins. With no
     /// mapping declared, every attribute is its own field name.

@@ -6,11 +6,8 @@ public struct StoredUser: Sendable, Equatable {
     /// Current attribute values; `email` included.
     public var values: [String: String]
     public var emailCanonical: String
-    public var recordID: String?
-    /// The source values last imported, for the three-way merge.
-    public var sourceSnapshot: [String: String]
-    /// The modified time of the source record last imported.
-    public var sourceModifiedAt: Date?
+    /// Provider name -> the record of that source this user is linked to.
+    public var links: [String: SourceLink]
     /// The time of the app's last write (not an import).
     public var storeUpdatedAt: Date?
     public var createdAt: Date
@@ -18,16 +15,13 @@ public struct StoredUser: Sendable, Equatable {
     public var deletedAt: Date?
 
     public init(
-        id: UUID, values: [String: String], emailCanonical: String, recordID: String?,
-        sourceSnapshot: [String: String], sourceModifiedAt: Date?, storeUpdatedAt: Date?,
+        id: UUID, values: [String: String], emailCanonical: String, links: [String: SourceLink], storeUpdatedAt: Date?,
         createdAt: Date, updatedAt: Date, deletedAt: Date?
     ) {
         self.id = id
         self.values = values
         self.emailCanonical = emailCanonical
-        self.recordID = recordID
-        self.sourceSnapshot = sourceSnapshot
-        self.sourceModifiedAt = sourceModifiedAt
+        self.links = links
         self.storeUpdatedAt = storeUpdatedAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -39,4 +33,8 @@ public struct StoredUser: Sendable, Equatable {
     public var role: String? { values[Attribute.role] }
     public var passwordHash: String? { values[Attribute.passwordHash] }
     public var isDeleted: Bool { deletedAt != nil }
+    /// The id of the record this user is linked to in `source`, if any.
+    public func recordID(in source: String) -> String? { links[source]?.recordID }
+    /// Provider name -> record id (the user JSON's `links`).
+    public var linkIDs: [String: String] { links.mapValues(\.recordID) }
 }

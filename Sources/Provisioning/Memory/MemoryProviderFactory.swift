@@ -57,7 +57,9 @@ public struct MemoryProviderFactory: ProviderFactory {
 
     public func make(_ settings: Settings, context: ProviderContext) async throws -> ProviderInstance {
         let store = MemoryStore(precedence: context.precedence, softDelete: context.softDelete)
-        for record in settings.records { _ = try await store.upsert(record) }
+        // Seeded as if imported from the first source (links need a source's name).
+        let seededFrom = context.firstSource.isEmpty ? context.name : context.firstSource
+        for record in settings.records { _ = try await store.upsert(record.from(seededFrom)) }
         let source = MemorySource(records: settings.records)
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
         return ProviderInstance(

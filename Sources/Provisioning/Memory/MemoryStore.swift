@@ -21,32 +21,37 @@ public actor MemoryStore: IdentityStore {
 
     public func user(id: UUID) -> StoredUser? { users[id] }
 
-    public func user(recordID: String) -> StoredUser? {
-        users.values.first { $0.recordID == recordID }
+    public func user(source: String, recordID: String) -> StoredUser? {
+        users.values.first { $0.links[source]?.recordID == recordID }
     }
 
     /// Every user, for tests.
     public func allUsers() -> [StoredUser] { Array(users.values) }
 
     public func upsert(_ record: SourceRecord) throws -> UpsertResult {
-        if let recordID = record.recordID, let existing = user(recordID: recordID) {
+        if record.recordID != nil && record.source.isEmpty { throw StoreError.invalidData("a record id without its source's name") }
+        if let recordID = record.recordID, let existing = user(source: record.source, recordID: recordID) {
             return try apply(record, to: existing, linking: false)
         }
         guard let email = record.email else { throw StoreError.missingEmail }
         let canonical = try EmailAddress.storeKey(email)
         if let existing = user(canonicalEmail: canonical) {
-            if let owner = existing.recordID, let recordID = record.recordID, owner != recordID {
+            if let owner = existing.recordID(in: record.source), let recordID = record.recordID, owner != recordID {
                 throw StoreError.emailOwnedByAnotherRecord
             }
-            return try apply(record, to: existing, linking: existing.recordID == nil && record.recordID != nil)
+            return try apply(record, to: existing, linking: record.recordID != nil)
         }
         let time = now()
         let user = StoredUser(
-            id: UUID(), values: record.values, emailCanonical: canonical, recordID: record.recordID,
-            sourceSnapshot: record.values, sourceModifiedAt: record.modifiedAt, storeUpdatedAt: nil,
-            createdAt: time, updatedAt: time, deletedAt: nil)
+            id: UUID(), values: record.values, emailCanonical: canonical, links: Self.link(of: record).map { [record.source: $0] } ?? [:],
+            storeUpdatedAt: nil, createdAt: time, updatedAt: time, deletedAt: nil)
         users[user.id] = user
         return UpsertResult(outcome: .inserted, user: user)
+    }
+
+    /// The link a record with an id leaves: what was imported, and when.
+    private static func link(of record: SourceRecord) -> SourceLink? {
+        record.recordID.map { SourceLink(recordID: $0, snapshot: record.values, modifiedAt: record.modifiedAt) }
     }
 
     private func apply(_ record: SourceRecord, to existing: StoredUser, linking: Bool) throws -> UpsertResult {
@@ -60,20 +65,19 @@ public actor MemoryStore: IdentityStore {
             if let other = self.user(canonicalEmail: canonical), other.id != user.id { throw StoreError.emailOwnedByAnotherRecord }
             user.emailCanonical = canonical
         }
-        if linking { user.recordID = record.recordID }
         if user.deletedAt != nil && softDelete.restoreOnUpdate { user.deletedAt = nil }
-        let changed = user.values != existing.values || user.recordID != existing.recordID || user.deletedAt != existing.deletedAt
-        user.sourceSnapshot = record.values
-        user.sourceModifiedAt = record.modifiedAt
+        let changed = user.values != existing.values || linking || user.deletedAt != existing.deletedAt
+        // A record without an id leaves no link (and so no snapshot).
+        if let link = Self.link(of: record) { user.links[record.source] = link }
         if changed { user.updatedAt = now() }
         users[user.id] = user
         let outcome: UpsertOutcome = linking ? .linked : (changed ? .updated : .unchanged)
         return UpsertResult(outcome: outcome, user: user)
     }
 
-    public func delete(recordID: String, occurredAt: Date?) -> DeleteResult {
-        guard var user = user(recordID: recordID) else { return DeleteResult(outcome: .notFound, userID: nil) }
-        if let occurredAt, let known = user.sourceModifiedAt, occurredAt < known {
+    public func delete(source: String, recordID: String, occurredAt: Date?) -> DeleteResult {
+        guard var user = user(source: source, recordID: recordID) else { return DeleteResult(outcome: .notFound, userID: nil) }
+        if let occurredAt, let known = user.links[source]?.modifiedAt, occurredAt < known {
             return DeleteResult(outcome: .staleIgnored, userID: user.id)
         }
         switch softDelete.onDeleteEvent {
@@ -89,7 +93,10 @@ public actor MemoryStore: IdentityStore {
                 user.updatedAt = time
             }
             // A later delivery made before the delete is then stale (no restore).
-            if let occurredAt { user.sourceModifiedAt = max(user.sourceModifiedAt ?? occurredAt, occurredAt) }
+            if let occurredAt, var link = user.links[source] {
+                link.modifiedAt = max(link.modifiedAt ?? occurredAt, occurredAt)
+                user.links[source] = link
+            }
             users[user.id] = user
             tokens.revokeAll(userID: user.id)
         }

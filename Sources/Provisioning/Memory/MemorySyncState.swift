@@ -28,10 +28,10 @@ public final class MemorySyncState: SyncStateStore {
         state.withLock { $0.checkpoints[source, default: SyncCheckpoint()].reconciledAt = time }
     }
 
-    public func linkedUsers() async throws -> [LinkedUser] {
+    public func linkedUsers(source: String) async throws -> [LinkedUser] {
         await store.allUsers()
             .filter { $0.deletedAt == nil }
-            .compactMap { user in user.recordID.map { LinkedUser(id: user.id, recordID: $0) } }
+            .compactMap { user in user.recordID(in: source).map { LinkedUser(id: user.id, recordID: $0) } }
     }
 
     public func withLease<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T? {

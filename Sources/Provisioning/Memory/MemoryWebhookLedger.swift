@@ -44,8 +44,8 @@ public actor MemoryWebhookLedger: WebhookLedger {
         case .upsert(let record):
             let result = try await store.upsert(record)
             return WebhookOutcome(outcome: result.outcome.rawValue, userID: result.user.id)
-        case .delete(let recordID, let occurredAt):
-            let result = await store.delete(recordID: recordID, occurredAt: occurredAt)
+        case .delete(let source, let recordID, let occurredAt):
+            let result = await store.delete(source: source, recordID: recordID, occurredAt: occurredAt)
             return WebhookOutcome(outcome: result.outcome.rawValue, userID: result.userID)
         }
     }

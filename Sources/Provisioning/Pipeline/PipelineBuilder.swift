@@ -54,7 +54,7 @@ extension PipelineConfig {
             providerLogger[metadataKey: "provider"] = .string(declaration.name)
             let context = ProviderContext(
                 name: declaration.name, precedence: precedence, softDelete: softDelete,
-                attributes: attributes, logger: providerLogger, metrics: metrics, coalesce: resolution.coalesce)
+                attributes: attributes, logger: providerLogger, metrics: metrics, coalesce: resolution.coalesce, firstSource: firstSource)
             let instance = try await factory.make(declaration.settings, context)
             instances[declaration.name] = instance
             if let run = instance.run { runners.append(run) }

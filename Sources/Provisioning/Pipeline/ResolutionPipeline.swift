@@ -55,43 +55,53 @@ public struct ResolutionPipeline: Sendable {
         }
         log("readthrough.miss", ["email": .string(masked)])
         return try await readThrough(
-            key: "email:\(canonical)", masked: masked, recheck: { try await store.user(canonicalEmail: canonical) },
+            key: "email:\(canonical)", masked: masked, sources: sources, recheck: { try await store.user(canonicalEmail: canonical) },
             lookup: { source in await source.lookup(canonicalEmail: canonical) })
     }
 
     /// Resolve by store id (refresh, me); a user missing from the store is
-    /// looked up in the sources by record id when one is known.
-    public func resolve(userID: UUID, recordID: String?) async throws -> Resolution {
+    /// looked up by each of its known links (provider name -> record id), in
+    /// resolution order, until one answers.
+    public func resolve(userID: UUID, links: [String: String]) async throws -> Resolution {
         if let user = try await store.user(id: userID) {
             return .found(user, provisioned: false)
         }
-        guard let recordID else { return .notFound }
-        return try await resolve(recordID: recordID)
+        var last = Resolution.notFound
+        for named in sources {
+            guard let recordID = links[named.name] else { continue }
+            last = try await resolve(source: named.name, recordID: recordID)
+            if case .found = last { return last }
+        }
+        return last
     }
 
-    /// Resolve by source record id.
-    public func resolve(recordID: String) async throws -> Resolution {
-        if let user = try await store.user(recordID: recordID) {
-            log("readthrough.hit", ["record_id": .string(recordID)])
+    /// Resolve by a record id of the source named `source` (only that source is asked).
+    public func resolve(source: String, recordID: String) async throws -> Resolution {
+        if let user = try await store.user(source: source, recordID: recordID) {
+            log("readthrough.hit", ["source": .string(source), "record_id": .string(recordID)])
             return .found(user, provisioned: false)
         }
-        log("readthrough.miss", ["record_id": .string(recordID)])
+        log("readthrough.miss", ["source": .string(source), "record_id": .string(recordID)])
         return try await readThrough(
-            key: "record:\(recordID)", masked: recordID, recheck: { try await store.user(recordID: recordID) },
+            key: Self.recordKey(source: source, recordID: recordID), masked: recordID,
+            sources: sources.filter { $0.name == source },
+            recheck: { try await store.user(source: source, recordID: recordID) },
             lookup: { source in await source.lookup(recordID: recordID) })
     }
 
     /// Forget negative-cache entries for what an event names.
-    public func forget(canonicalEmail: String?, recordID: String?) {
+    public func forget(canonicalEmail: String?, source: String, recordID: String?) {
         if let canonicalEmail { negativeCache.forget("email:\(canonicalEmail)") }
-        if let recordID { negativeCache.forget("record:\(recordID)") }
+        if let recordID { negativeCache.forget(Self.recordKey(source: source, recordID: recordID)) }
     }
+
+    private static func recordKey(source: String, recordID: String) -> String { "record:\(source):\(recordID)" }
 
     /// `recheck` runs first inside the flight when a lookup of the same key
     /// just finished: a caller that missed the store as that lookup
     /// provisioned the user finds it there (one source request per storm).
     private func readThrough(
-        key: String, masked: String,
+        key: String, masked: String, sources: [NamedSource],
         recheck: @escaping @Sendable () async throws -> StoredUser?,
         lookup: @escaping @Sendable (any IdentitySource) async -> SourceLookup
     ) async throws -> Resolution {
@@ -104,7 +114,7 @@ public struct ResolutionPipeline: Sendable {
         let flight: @Sendable () async throws -> Resolution = { [self] in
             if recentLookups.contains(key), let user = try await recheck() { return .found(user, provisioned: true) }
             defer { recentLookups.remember(key) }
-            return try await walkSources(key: key, masked: masked, recheck: recheck, lookup: lookup)
+            return try await walkSources(sources, key: key, masked: masked, recheck: recheck, lookup: lookup)
         }
         let resolution: Resolution
         if let flights { resolution = try await flights.run(key: key, flight) } else { resolution = try await flight() }
@@ -114,7 +124,7 @@ public struct ResolutionPipeline: Sendable {
     }
 
     private func walkSources(
-        key: String, masked: String, recheck: @Sendable () async throws -> StoredUser?,
+        _ sources: [NamedSource], key: String, masked: String, recheck: @Sendable () async throws -> StoredUser?,
         lookup: @Sendable (any IdentitySource) async -> SourceLookup
     ) async throws -> Resolution {
         var retryAfter: Int?
@@ -128,7 +138,7 @@ public struct ResolutionPipeline: Sendable {
                     ], level: .warning)
                     continue
                 }
-                let result = try await store.upsert(record)
+                let result = try await store.upsert(record.from(named.name))
                 guard result.outcome != .staleIgnored else {
                     // The store holds newer data for this record; if that
                     // data answers the key (a webhook got there first), use it.

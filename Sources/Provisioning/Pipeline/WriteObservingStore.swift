@@ -14,7 +14,7 @@ public struct WriteObservingStore: IdentityStore {
 
     public func user(canonicalEmail: String) async throws -> StoredUser? { try await base.user(canonicalEmail: canonicalEmail) }
     public func user(id: UUID) async throws -> StoredUser? { try await base.user(id: id) }
-    public func user(recordID: String) async throws -> StoredUser? { try await base.user(recordID: recordID) }
+    public func user(source: String, recordID: String) async throws -> StoredUser? { try await base.user(source: source, recordID: recordID) }
     public func migrate() async throws { try await base.migrate() }
     public func isReachable() async -> Bool { await base.isReachable() }
 
@@ -23,9 +23,9 @@ public struct WriteObservingStore: IdentityStore {
         return try await base.upsert(record)
     }
 
-    public func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult {
+    public func delete(source: String, recordID: String, occurredAt: Date?) async throws -> DeleteResult {
         defer { didWrite() }
-        return try await base.delete(recordID: recordID, occurredAt: occurredAt)
+        return try await base.delete(source: source, recordID: recordID, occurredAt: occurredAt)
     }
 
     public func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser? {

@@ -10,9 +10,10 @@ public struct AttributeMerge: Sendable {
         self.policy = policy
     }
 
-    /// Whether a record is older than the last import and must change nothing.
+    /// Whether a record is older than the last import from its source and
+    /// must change nothing.
     public static func isStale(_ record: SourceRecord, against user: StoredUser) -> Bool {
-        guard let imported = user.sourceModifiedAt else { return false }
+        guard let imported = user.links[record.source]?.modifiedAt else { return false }
         return record.modifiedAt < imported
     }
 
@@ -41,9 +42,10 @@ public struct AttributeMerge: Sendable {
     /// Merge every attribute of `record` into `user`'s values.
     public func merge(_ record: SourceRecord, into user: StoredUser) -> [String: String] {
         var merged = user.values
+        let snapshot = user.links[record.source]?.snapshot ?? [:]
         for attribute in Set(record.values.keys).union(user.values.keys) {
             merged[attribute] = merge(
-                attribute: attribute, stored: user.values[attribute], snapshot: user.sourceSnapshot[attribute],
+                attribute: attribute, stored: user.values[attribute], snapshot: snapshot[attribute],
                 incoming: record.values[attribute], incomingModifiedAt: record.modifiedAt,
                 storeUpdatedAt: user.storeUpdatedAt)
         }

@@ -44,7 +44,7 @@ public struct DeleteResult: Sendable, Equatable {
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The store could not be reached or failed: retry later (503).
     case unavailable(String)
-    /// The record's email belongs to a user linked to another record (422).
+    /// The record's email belongs to a user linked to another record of the same source (422).
     case emailOwnedByAnotherRecord
     /// An app-side write gives a user an email another user has (409).
     case emailTaken
@@ -72,18 +72,23 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 public protocol IdentityStore: Sendable {
     func user(canonicalEmail: String) async throws -> StoredUser?
     func user(id: UUID) async throws -> StoredUser?
-    func user(recordID: String) async throws -> StoredUser?
-    /// Match by record id, then by canonical email (linking); merge by the
-    /// precedence policy; ignore a record older than the last import.
+    /// The user linked to record `recordID` of the source named `source`.
+    func user(source: String, recordID: String) async throws -> StoredUser?
+    /// Match by the link (`record.source`, `record.recordID`), then by
+    /// canonical email (linking: a user has at most one link per source);
+    /// merge by the precedence policy against that source's last import;
+    /// ignore a record older than it. A record id without a source name is
+    /// `invalidData`.
     func upsert(_ record: SourceRecord) async throws -> UpsertResult
-    /// Apply the soft-delete policy to the user linked to `recordID`.
-    /// `occurredAt`: when the source deleted the record; a delete older than
-    /// the stored record's source time is `staleIgnored` (nil: never stale).
+    /// Apply the soft-delete policy to the user linked to `recordID` of
+    /// `source`. `occurredAt`: when the source deleted the record; a delete
+    /// older than that link's source time is `staleIgnored` (nil: never
+    /// stale); a soft delete moves the link's time forward to it.
     /// The store owns revocation: a soft or hard delete revokes (or removes)
     /// the user's refresh tokens in the same transaction as the delete, so no
     /// caller revokes them again and no crash between the two can leave a
     /// deleted user able to refresh.
-    func delete(recordID: String, occurredAt: Date?) async throws -> DeleteResult
+    func delete(source: String, recordID: String, occurredAt: Date?) async throws -> DeleteResult
     /// An app-side write (not an import): sets the given values (nil clears)
     /// and marks the store's update time for the `newest` rule.
     func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser?
@@ -105,7 +110,7 @@ extension IdentityStore {
 
 extension IdentityStore {
     /// A delete with no time of its own (reconciliation): never stale.
-    public func delete(recordID: String) async throws -> DeleteResult {
-        try await delete(recordID: recordID, occurredAt: nil)
+    public func delete(source: String, recordID: String) async throws -> DeleteResult {
+        try await delete(source: source, recordID: recordID, occurredAt: nil)
     }
 }

@@ -15,7 +15,7 @@ public struct WebhookDelivery: Sendable, Equatable {
 public enum WebhookEffect: Sendable, Equatable {
     case upsert(SourceRecord)
     /// `occurredAt`: the event's record time, for the stale check.
-    case delete(recordID: String, occurredAt: Date? = nil)
+    case delete(source: String, recordID: String, occurredAt: Date? = nil)
 }
 
 /// The contract's `outcome` and the user it concerned.

@@ -22,11 +22,15 @@ public struct ProviderContext: Sendable {
     public var metrics: any MetricsFactory
     /// Whether concurrent lookups of one key should share one request.
     public var coalesce: Bool
+    /// The first source of `resolution.order` (a store files the record
+    /// ids of its earlier single-source schema under this name).
+    public var firstSource: String
 
     public init(
         name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true, firstSource: String = ""
     ) {
+        self.firstSource = firstSource
         self.metrics = metrics
         self.coalesce = coalesce
         self.name = name

@@ -4,9 +4,10 @@ import Logging
 extension SyncEngine {
     /// List every record of every source; once all listings have completed,
     /// apply the delete policy to each linked user whose record was not
-    /// listed (and revoke its refresh tokens). A partial listing deletes
-    /// nothing. Users without a record id are never candidates, nor are
-    /// users linked after the pass began (candidates are read first).
+    /// listed in its source (the store's delete revokes its refresh tokens).
+    /// A partial listing deletes nothing. Users with no link to a source are
+    /// never its candidates, nor are users linked after the pass began
+    /// (candidates are read first).
     public func runReconciliation() async throws -> ReconcileReport {
         let started = ContinuousClock.now
         let listingStart = now()
@@ -17,25 +18,27 @@ extension SyncEngine {
             ])
             return report
         }
-        let linked = try await state.linkedUsers()
-        report.linked = linked.count
-        var present = Set<String>()
+        var linked: [String: [LinkedUser]] = [:]
+        for source in sources { linked[source.name] = try await state.linkedUsers(source: source.name) }
+        report.linked = linked.values.map(\.count).reduce(0, +)
+        var present: [String: Set<String>] = [:]
         for source in sources {
             report.restarts += try await list(source, kind: "reconciliation", from: { nil }) { page in
-                present.formUnion(page.records.compactMap(\.recordID))
-                present.formUnion(page.invalidRecordIDs)
+                present[source.name, default: []].formUnion(page.records.compactMap(\.recordID))
+                present[source.name, default: []].formUnion(page.invalidRecordIDs)
                 report.records += page.records.count + page.invalidCount
                 report.pages += 1
                 logPage(kind: "reconciliation", source: source.name, page: report.pages, records: page.records.count + page.invalidCount,
                         total: report.records, started: started)
             }
         }
-        let missing = linked.filter { !present.contains($0.recordID) }
+        let missing = sources.flatMap { source in
+            (linked[source.name] ?? []).filter { !(present[source.name]?.contains($0.recordID) ?? false) }.map { (source: source.name, user: $0) }
+        }
         report.missing = missing.count
-        try guardDeletes(missing: missing.count, linked: linked.count, report: report)
-        for user in missing {
-            let result = try await store.delete(recordID: user.recordID)
-            // The store's delete revokes the user's refresh tokens too.
+        try guardDeletes(missing: missing.count, linked: report.linked, report: report)
+        for (source, user) in missing {
+            let result = try await store.delete(source: source, recordID: user.recordID)
             guard result.outcome == .deleted else { continue }
             report.deleted += 1
         }

@@ -90,7 +90,7 @@ public struct SyncEngine: Sendable {
             return reject(record, source: source, reason: "invalid_password_hash", into: &report)
         }
         do {
-            let result = try await store.upsert(record)
+            let result = try await store.upsert(record.from(source))
             report.outcomes[result.outcome, default: 0] += 1
             count("sync_records_total", source, ("outcome", result.outcome.rawValue))
         } catch let error as StoreError {

@@ -32,9 +32,10 @@ public protocol SyncStateStore: Sendable {
     func checkpoint(source: String) async throws -> SyncCheckpoint
     func saveCursor(_ cursor: Date, source: String) async throws
     func markReconciled(at time: Date, source: String) async throws
-    /// Users that are not deleted and carry a record id. Store-only users
-    /// (no record id) are never listed, so reconciliation never touches them.
-    func linkedUsers() async throws -> [LinkedUser]
+    /// Users that are not deleted and are linked to a record of `source`.
+    /// Users with no link to it are never listed, so its reconciliation
+    /// never touches them.
+    func linkedUsers(source: String) async throws -> [LinkedUser]
     /// Run `body` while holding the lease `name`; nil, without running it,
     /// when another instance holds the lease. The lease is released when
     /// `body` returns or throws, and when the process dies.

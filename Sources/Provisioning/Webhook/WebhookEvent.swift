@@ -127,10 +127,13 @@ public struct WebhookEvent: Sendable, Equatable {
 /// Turns events into store effects, through the sources' field mapping
 /// (attribute -> field name). Kind-neutral: the mapping comes from config.
 public struct WebhookEventMapper: Sendable {
+    /// The provider name the events' records belong to (their links' key).
+    public let source: String
     /// Attribute -> field name; `modified_at` is not a user attribute and is skipped.
     public let mapping: [String: String]
 
-    public init(mapping: [String: String]) {
+    public init(source: String, mapping: [String: String]) {
+        self.source = source
         self.mapping = mapping.filter { $0.key != Attribute.modifiedAt }
     }
 
@@ -160,14 +163,14 @@ public struct WebhookEventMapper: Sendable {
     ) throws -> WebhookEffect {
         switch event.type {
         case .deleted:
-            return .delete(recordID: event.recordID, occurredAt: event.recordModifiedAt ?? event.occurredAt)
+            return .delete(source: source, recordID: event.recordID, occurredAt: event.recordModifiedAt ?? event.occurredAt)
         case .created, .updated:
             let values = try values(of: event).filter { mayWrite($0.key) }
             let modifiedAt = event.recordModifiedAt ?? event.occurredAt ?? receivedAt
             guard modifiedAt.timeIntervalSince(receivedAt) <= Double(futureToleranceSeconds) else {
                 throw WebhookEvent.Unprocessable("record.modified_at is more than \(futureToleranceSeconds) s in the future")
             }
-            let record = SourceRecord(recordID: event.recordID, values: values, modifiedAt: modifiedAt)
+            let record = SourceRecord(source: source, recordID: event.recordID, values: values, modifiedAt: modifiedAt)
             if event.type == .created, record.email == nil {
                 throw WebhookEvent.Unprocessable("a user.created event must carry an email")
             }
