@@ -164,39 +164,33 @@ public final class AirtableClient: IdentitySource {
 
     // MARK: Transport
 
-    /// One request within the deadline: circuit, then token, then HTTP.
+    /// One request within the deadline, through the base's budget (`SourceBudget.send`).
     private func send(url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> AirtableResponse {
-        let timeout = timeout ?? .milliseconds(settings.timeoutMilliseconds)
-        let deadline = ContinuousClock.now + timeout
-        if case .rejected = budget.breaker.admit() {
-            count("circuit_open")
-            return .unreachable("circuit open")
-        }
-        // A slot is only worth taking if the round trip still fits after it:
-        // keep half the budget (at most 100 ms) for the request itself, so a
-        // late slot does not become a timeout that counts against the circuit.
-        let reserve = min(timeout / 2, .milliseconds(100))
-        guard let slot = await budget.bucket.acquire(priority: priority, deadline: deadline - reserve) else {
-            budget.breaker.releaseProbe()
-            count("budget_exhausted")
-            return .unreachable("rate budget exhausted")
-        }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
         request.headers.add(name: "Accept", value: "application/json")
-        let remaining = deadline - ContinuousClock.now
-        let response = await execute(request, timeout: remaining)
-        budget.bucket.release(slot)
-        switch response {
-        case .ok, .notFound: budget.breaker.recordSuccess()
-        case .rateLimited: budget.breaker.recordRateLimited()
-        // A 4xx is Airtable answering (an expired iterator, a bad token):
-        // not an outage, so it does not count towards opening the circuit.
-        case .failed(let status, _) where (400..<500).contains(status): budget.breaker.recordSuccess()
-        case .failed: budget.breaker.recordFailure()
-        case .unreachable: budget.breaker.recordFailure()
+        let sent = await budget.send(priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds)) { remaining in
+            await execute(request, timeout: remaining)
+        } outcome: { response in
+            switch response {
+            case .ok, .notFound: .answered
+            case .rateLimited: .rateLimited
+            // A 4xx is Airtable answering (an expired iterator, a bad token):
+            // not an outage, so it does not count towards opening the circuit.
+            case .failed(let status, _) where (400..<500).contains(status): .answered
+            case .failed, .unreachable: .failed
+            }
         }
-        return response
+        switch sent {
+        case .success(let response):
+            return response
+        case .failure(.circuitOpen):
+            count("circuit_open")
+            return .unreachable("circuit open")
+        case .failure(.budgetExhausted):
+            count("budget_exhausted")
+            return .unreachable("rate budget exhausted")
+        }
     }
 
     private func execute(_ request: HTTPClientRequest, timeout: Duration) async -> AirtableResponse {

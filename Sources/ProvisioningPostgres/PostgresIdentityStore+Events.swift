@@ -58,7 +58,7 @@ extension PostgresIdentityStore {
             switch effect {
             case .upsert(let record):
                 let write = try PreparedUpsert(record)
-                if let result = try await upsertRecordingEvent(write, delivery) { return result }
+                if record.recordID != nil, let result = try await upsertRecordingEvent(write, delivery) { return result }
                 prepared = .upsert(write)
             case .delete(let source, let recordID, let occurredAt):
                 prepared = .delete(source: source, recordID: recordID, occurredAt: occurredAt)

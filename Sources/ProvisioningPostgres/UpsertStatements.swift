@@ -1,8 +1,8 @@
 import Provisioning
 
-/// The store's one write statement for a source record, compiled once from
-/// the precedence and soft-delete policies, and the same statement recording
-/// a webhook's event row. In order: lock the record's link (`source`,
+/// The store's write statements for a source record, compiled once from
+/// the precedence and soft-delete policies: `upsert` (a record with an id),
+/// the same recording a webhook's event row, and `upsertByEmail` (without). In order: lock the record's link (`source`,
 /// `record_id`); if there is one, merge into its user against that link's
 /// snapshot and time (the stale guard) and move the link on; if not, insert
 /// the user or merge into the one holding the email, and link it. The
@@ -28,17 +28,28 @@ struct UpsertStatements: Sendable {
         static let bodySHA256 = "$13::text"
     }
 
+    /// For a record with an id.
     let upsert: String
+    /// For a record without an id: by canonical email only, merged against
+    /// the user's link to the record's source (if any), writing no link.
+    let upsertByEmail: String
     /// `upsert` and a webhook's event row as one autocommit statement: the
     /// event row is written only with the upsert's row, and an event id
     /// already recorded fails the whole statement (`webhook_events_pkey`),
     /// undoing the upsert with it.
     let upsertRecordingEvent: String
 
+    /// The statement for `record`.
+    func upsert(for record: SourceRecord) -> String {
+        record.recordID == nil ? upsertByEmail : upsert
+    }
+
     init(merge: MergeSQL, schema: PostgresSchema) {
         typealias P = Parameter
         let columns = UserRow.columns(schema)
-        let ownLinkSnapshot = "(SELECT x.snapshot FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source))"
+        // With an id, the email's user may only be linked when it has no
+        // link to the source yet, so its snapshot of the source is NULL: a
+        // literal, where a subquery would be planned once per CASE.
         let ctes = [
             """
             link AS (
@@ -58,28 +69,20 @@ struct UpsertStatements: Sendable {
                 UPDATE \(schema.userLinks) AS l SET snapshot = \(P.snapshot), modified_at = \(P.modifiedAt)
                 FROM updated WHERE l.source = \(P.source) AND l.record_id = \(P.recordID))
             """,
-            // A record without an id merges against its source's link, if
-            // the user has one; with an id, a user linked to another record
-            // of the source is not taken over.
             """
             inserted AS (
                 INSERT INTO \(schema.users) AS u (id, email, email_canonical, display_name, role, password_hash, attributes)
                 SELECT \(P.id), \(P.email), \(P.emailCanonical), \(P.displayName), \(P.role), \(P.passwordHash), \(P.attributes)
                 WHERE \(P.email) IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link)
                 ON CONFLICT (email_canonical) DO UPDATE SET
-                    \(merge.setClause(snapshot: ownLinkSnapshot, alsoChanged: "\(P.recordID) IS NOT NULL"))
-                WHERE CASE WHEN \(P.recordID) IS NULL
-                    THEN NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x
-                                     WHERE x.user_id = u.id AND x.source = \(P.source) AND x.modified_at > \(P.modifiedAt))
-                    ELSE NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source)) END
-                RETURNING \(columns), CASE WHEN xmax = 0 THEN 'inserted' WHEN \(P.recordID) IS NOT NULL THEN 'linked'
-                    WHEN u.updated_at = now() THEN 'updated' ELSE 'unchanged' END AS outcome)
+                    \(merge.setClause(snapshot: "NULL::jsonb", alsoChanged: "true"))
+                WHERE NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source))
+                RETURNING \(columns), CASE WHEN xmax = 0 THEN 'inserted' ELSE 'linked' END AS outcome)
             """,
             """
             new_link AS (
                 INSERT INTO \(schema.userLinks) (source, record_id, user_id, snapshot, modified_at)
-                SELECT \(P.source), \(P.recordID), inserted.id, \(P.snapshot), \(P.modifiedAt) FROM inserted
-                WHERE \(P.recordID) IS NOT NULL)
+                SELECT \(P.source), \(P.recordID), inserted.id, \(P.snapshot), \(P.modifiedAt) FROM inserted)
             """,
             "up AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted)",
         ]
@@ -90,5 +93,17 @@ struct UpsertStatements: Sendable {
                 SELECT \(P.eventID), \(P.bodySHA256), up.outcome, up.id FROM up)
             """
         upsertRecordingEvent = "WITH " + (ctes + [event]).joined(separator: ",\n") + "\nSELECT * FROM up"
+        let ownLink = "(SELECT x.snapshot FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source))"
+        // $8 and $9 are NULL here; named so that every parameter has a type.
+        upsertByEmail = """
+            INSERT INTO \(schema.users) AS u (id, email, email_canonical, display_name, role, password_hash, attributes)
+            SELECT \(P.id), \(P.email), \(P.emailCanonical), \(P.displayName), \(P.role), \(P.passwordHash), \(P.attributes)
+            WHERE \(P.recordID) IS NULL AND \(P.snapshot) IS NOT DISTINCT FROM \(P.snapshot)
+            ON CONFLICT (email_canonical) DO UPDATE SET
+                \(merge.setClause(snapshot: ownLink))
+            WHERE NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x
+                              WHERE x.user_id = u.id AND x.source = \(P.source) AND x.modified_at > \(P.modifiedAt))
+            RETURNING \(columns), CASE WHEN xmax = 0 THEN 'inserted' WHEN u.updated_at = now() THEN 'updated' ELSE 'unchanged' END AS outcome
+            """
     }
 }

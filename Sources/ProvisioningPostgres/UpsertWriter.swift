@@ -88,7 +88,7 @@ struct UpsertWriter {
     func upsert(_ write: PreparedUpsert) async throws -> UpsertResult {
         for _ in 1...Self.maxAttempts {
             let attempt: Attempt
-            switch try await run(store.statements.upsert, write.bindings) {
+            switch try await run(store.statements.upsert(for: write.record), write.bindings) {
             case .row(let user, let outcome):
                 attempt = .done(Self.applied(user, outcome, write, logger: store.logger))
             case .noRow:

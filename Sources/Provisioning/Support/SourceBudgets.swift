@@ -18,6 +18,50 @@ public struct SourceBudget: Sendable {
     }
 }
 
+extension SourceBudget {
+    /// How a request ended, for the circuit.
+    public enum Outcome: Sendable {
+        /// Answered (a 4xx included: the service is up).
+        case answered
+        /// Rate-limited: the circuit waits the service's penalty.
+        case rateLimited
+        /// Down, slow or failing.
+        case failed
+    }
+
+    /// Why a request was not sent.
+    public enum Refusal: Error, Sendable {
+        case circuitOpen
+        case budgetExhausted
+    }
+
+    /// Send one request within `timeout`: circuit, then a token, then
+    /// `request` with the time left; its outcome is recorded. A token is
+    /// only worth taking if the round trip still fits after it: half the
+    /// time (at most 100 ms) is kept for the request itself, so that a late
+    /// token does not become a timeout that counts against the circuit.
+    public func send<Response: Sendable>(
+        priority: TokenBucket.Priority, timeout: Duration,
+        _ request: (Duration) async -> Response, outcome: (Response) -> Outcome
+    ) async -> Result<Response, Refusal> {
+        let deadline = ContinuousClock.now + timeout
+        if case .rejected = breaker.admit() { return .failure(.circuitOpen) }
+        let reserve = min(timeout / 2, .milliseconds(100))
+        guard let slot = await bucket.acquire(priority: priority, deadline: deadline - reserve) else {
+            breaker.releaseProbe()
+            return .failure(.budgetExhausted)
+        }
+        let response = await request(deadline - ContinuousClock.now)
+        bucket.release(slot)
+        switch outcome(response) {
+        case .answered: breaker.recordSuccess()
+        case .rateLimited: breaker.recordRateLimited()
+        case .failed: breaker.recordFailure()
+        }
+        return .success(response)
+    }
+}
+
 /// One budget per key (a kind chooses it: Airtable's is API URL and base),
 /// so that every provider on one remote spends the same budget. Owned by a
 /// kind's factory value, not global.

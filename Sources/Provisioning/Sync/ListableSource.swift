@@ -28,14 +28,29 @@ public struct SourcePage: Sendable, Equatable {
     public var invalidRecordIDs: [String]
     /// Continues the listing; nil on the last page.
     public var nextOffset: String?
+    /// Records the source lists as deleted (SCIM's `active: false`), with
+    /// their time: the sync applies the delete policy to their users, and
+    /// reconciliation counts them as gone.
+    public var deleted: [DeletedRecord]
 
-    public init(records: [SourceRecord], invalidRecordIDs: [String] = [], nextOffset: String?) {
+    public init(records: [SourceRecord], invalidRecordIDs: [String] = [], nextOffset: String?, deleted: [DeletedRecord] = []) {
         self.records = records
         self.invalidRecordIDs = invalidRecordIDs
         self.nextOffset = nextOffset
+        self.deleted = deleted
     }
 
     public var invalidCount: Int { invalidRecordIDs.count }
+}
+
+/// A record a listing reports as deleted.
+public struct DeletedRecord: Sendable, Equatable {
+    public var recordID: String
+    public var modifiedAt: Date?
+    public init(recordID: String, modifiedAt: Date?) {
+        self.recordID = recordID
+        self.modifiedAt = modifiedAt
+    }
 }
 
 /// Why a page could not be listed.

@@ -63,6 +63,11 @@ public struct SyncEngine: Sendable {
                 try await upsert(record, source: source.name, into: &report)
                 cursor.see(record.modifiedAt)
             }
+            for gone in page.deleted {
+                let result = try await store.delete(source: source.name, recordID: gone.recordID, occurredAt: gone.modifiedAt)
+                if result.outcome == .deleted { report.deleted += 1 }
+                if let time = gone.modifiedAt { cursor.see(time) }
+            }
             report.records += page.records.count
             report.invalid += page.invalidCount
             count("sync_records_total", source.name, ("outcome", "invalid"), by: page.invalidCount)

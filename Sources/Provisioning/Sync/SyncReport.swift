@@ -13,6 +13,8 @@ public struct IncrementalReport: Sendable, Equatable {
     public var invalid = 0
     /// Records the store refused (no email, an email owned by another record).
     public var rejected = 0
+    /// Users deleted because the source listed their record as deleted.
+    public var deleted = 0
     public var outcomes: [UpsertOutcome: Int] = [:]
     /// Listings restarted after an expired offset.
     public var restarts = 0
@@ -36,7 +38,7 @@ public struct IncrementalReport: Sendable, Equatable {
             "inserted": .stringConvertible(count(.inserted)), "updated": .stringConvertible(count(.updated)),
             "linked": .stringConvertible(count(.linked)), "unchanged": .stringConvertible(count(.unchanged)),
             "stale_ignored": .stringConvertible(count(.staleIgnored)), "invalid": .stringConvertible(invalid),
-            "rejected": .stringConvertible(rejected), "restarts": .stringConvertible(restarts),
+            "rejected": .stringConvertible(rejected), "deleted": .stringConvertible(deleted), "restarts": .stringConvertible(restarts),
             "duration_ms": .stringConvertible(Int(seconds * 1000)),
             "cursor": .string(cursor.map { $0.formatted(.iso8601) } ?? ""),
         ]
@@ -46,7 +48,7 @@ public struct IncrementalReport: Sendable, Equatable {
     public var summary: String {
         "incremental \(source): pages=\(pages) records=\(records) inserted=\(count(.inserted)) updated=\(count(.updated)) "
             + "linked=\(count(.linked)) unchanged=\(count(.unchanged)) stale_ignored=\(count(.staleIgnored)) "
-            + "invalid=\(invalid) rejected=\(rejected) records_per_s=\(String(format: "%.1f", recordsPerSecond))"
+            + "invalid=\(invalid) rejected=\(rejected) deleted=\(deleted) records_per_s=\(String(format: "%.1f", recordsPerSecond))"
     }
 }
 
