@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Provisioning", targets: ["Provisioning"]),
         .library(name: "ProvisioningPostgres", targets: ["ProvisioningPostgres"]),
         .library(name: "ProvisioningAirtable", targets: ["ProvisioningAirtable"]),
+        .library(name: "ProvisioningSCIM", targets: ["ProvisioningSCIM"]),
         .library(name: "ProvisioningSignatures", targets: ["ProvisioningSignatures"]),
         .library(name: "ProvisioningService", targets: ["ProvisioningService"]),
         .library(name: "AirtableSim", targets: ["AirtableSim"]),
@@ -48,12 +49,17 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
+        .target(name: "ProvisioningSCIM", dependencies: [
+            "Provisioning",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
         .target(name: "ProvisioningSignatures", dependencies: [
             "Provisioning",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ProvisioningService", dependencies: [
-            "Provisioning", "ProvisioningPostgres", "ProvisioningAirtable", "ProvisioningSignatures",
+            "Provisioning", "ProvisioningPostgres", "ProvisioningAirtable", "ProvisioningSCIM", "ProvisioningSignatures",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -102,7 +108,7 @@ let package = Package(
         .testTarget(name: "ProvisioningPostgresTests", dependencies: ["ProvisioningPostgres", "ProvisioningTestKit"]),
         .testTarget(name: "ProvisioningAirtableTests", dependencies: ["ProvisioningAirtable", "AirtableSim"]),
         .testTarget(name: "ProvisioningServiceTests", dependencies: [
-            "ProvisioningService", "AirtableSim", "ProvisioningTestKit",
+            "ProvisioningService", "ProvisioningSCIM", "AirtableSim", "ProvisioningTestKit",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,6 +1,7 @@
 import Provisioning
 import ProvisioningAirtable
 import ProvisioningPostgres
+import ProvisioningSCIM
 import ProvisioningSignatures
 
 /// The one place that names the shipped kinds. A new kind is one file in its
@@ -12,6 +13,7 @@ public enum BuiltinKinds {
         try registry.register(provider: PostgresProviderFactory())
         try registry.register(provider: AirtableProviderFactory())
         try registry.register(provider: MemoryProviderFactory())
+        try registry.register(provider: SCIMProviderFactory())
         try registry.register(scheme: HMACSignatureScheme())
         try registry.register(scheme: SharedTokenScheme())
     }

@@ -7,7 +7,7 @@ struct BuiltinKindsTests {
     @Test("the shipped kinds are registered once each")
     func shippedKinds() {
         let registry = BuiltinKinds.registry()
-        #expect(Set(registry.providers.keys) == ["postgres", "airtable", "memory"])
+        #expect(Set(registry.providers.keys) == ["postgres", "airtable", "memory", "scim"])
         #expect(Set(registry.schemes.keys) == ["hmac-sha256", "shared-token"])
     }
 

@@ -50,6 +50,10 @@ struct ServiceHarness: Sendable {
         /// Start the management listener too (on a free port).
         var management = false
         var idleTimeoutSeconds: Int64 = 60
+        /// More `providers:` entries (YAML list items, indented by two spaces).
+        var extraProviders = ""
+        /// `resolution.order`; nil: the providers in declared order.
+        var resolutionOrder: [String]?
     }
 
     static func configYAML(databaseURL: String, simURL: String, options: Options) -> String {
@@ -78,8 +82,10 @@ struct ServiceHarness: Sendable {
                   role: Role
                   password_hash: Password Hash
                   modified_at: Last Modified
+            \(options.extraProviders)
             resolution:
               negative_cache_s: \(options.negativeCacheSeconds)
+            \(options.resolutionOrder.map { "  order: [\($0.joined(separator: ", "))]" } ?? "")
             \(hasAuth ? "" : "auth:\n  bcrypt_cost: 10\n  min_failure_ms: 0\n")
             \(hasWebhook ? "" : """
             webhook:

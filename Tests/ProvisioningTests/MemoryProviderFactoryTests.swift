@@ -18,7 +18,7 @@ struct MemoryProviderFactoryTests {
         let factory = MemoryProviderFactory()
         let config = try load(Self.config(around: factory.sampleConfig))
         #expect(config.providers.map(\.kind) == [factory.kind])
-        #expect(config.providers.map(\.name) == ["directory"])
+        #expect(config.providers.map(\.name) == ["demo_users"])
         let settings = try #require(config.providers.first?.settings as? MemoryProviderFactory.Settings)
         #expect(settings.unavailable == false)
         #expect(settings.records.map(\.email) == ["ada@example.com"])

@@ -17,7 +17,7 @@ public struct MemoryProviderFactory: ProviderFactory {
     public let kind = "memory"
     public let roles: ProviderRoles = [.store, .source]
     public let sampleConfig = """
-        - name: directory
+        - name: demo_users
           kind: memory            # users held in memory: tests and demos only
           unavailable: false      # true: answer every lookup as unreachable
           users:
