@@ -83,9 +83,11 @@ extension PostgresIdentityStore {
     /// applied nothing or met a unique violation: the transaction decides.
     private func upsertRecordingEvent(_ write: PreparedUpsert, _ delivery: WebhookDelivery) async throws -> LedgerResult? {
         do {
-            let rows = try await client.query(
-                PostgresQuery(unsafeSQL: statements.upsertRecordingEvent, binds: write.recording(delivery)), logger: logger)
-            for try await row in rows {
+            let store = self
+            let rows = try await client.withConnection { connection in
+                try await CompiledStatement.rows(store.statements.upsertRecordingEvent, write.recording(delivery), on: connection, logger: store.logger)
+            }
+            for row in rows {
                 let upserted = try UserRow.decodeUpserted(row)
                 let result = UpsertWriter.applied(upserted.user, upserted.outcome, write, logger: logger)
                 return .processed(WebhookOutcome(outcome: result.outcome.rawValue, userID: result.user.id))

@@ -29,18 +29,18 @@ struct UpsertStatements: Sendable {
     }
 
     /// For a record with an id.
-    let upsert: String
+    let upsert: CompiledStatement.Text
     /// For a record without an id: by canonical email only, merged against
     /// the user's link to the record's source (if any), writing no link.
-    let upsertByEmail: String
+    let upsertByEmail: CompiledStatement.Text
     /// `upsert` and a webhook's event row as one autocommit statement: the
     /// event row is written only with the upsert's row, and an event id
     /// already recorded fails the whole statement (`webhook_events_pkey`),
     /// undoing the upsert with it.
-    let upsertRecordingEvent: String
+    let upsertRecordingEvent: CompiledStatement.Text
 
     /// The statement for `record`.
-    func upsert(for record: SourceRecord) -> String {
+    func upsert(for record: SourceRecord) -> CompiledStatement.Text {
         record.recordID == nil ? upsertByEmail : upsert
     }
 
@@ -86,16 +86,16 @@ struct UpsertStatements: Sendable {
             """,
             "up AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted)",
         ]
-        upsert = "WITH " + ctes.joined(separator: ",\n") + "\nSELECT * FROM up"
+        upsert = CompiledStatement.Text("WITH " + ctes.joined(separator: ",\n") + "\nSELECT * FROM up")
         let event = """
             event AS (
                 INSERT INTO \(schema.webhookEvents) (event_id, body_sha256, outcome, user_id)
                 SELECT \(P.eventID), \(P.bodySHA256), up.outcome, up.id FROM up)
             """
-        upsertRecordingEvent = "WITH " + (ctes + [event]).joined(separator: ",\n") + "\nSELECT * FROM up"
+        upsertRecordingEvent = CompiledStatement.Text("WITH " + (ctes + [event]).joined(separator: ",\n") + "\nSELECT * FROM up")
         let ownLink = "(SELECT x.snapshot FROM \(schema.userLinks) x WHERE x.user_id = u.id AND x.source = \(P.source))"
         // $8 and $9 are NULL here; named so that every parameter has a type.
-        upsertByEmail = """
+        upsertByEmail = CompiledStatement.Text("""
             INSERT INTO \(schema.users) AS u (id, email, email_canonical, display_name, role, password_hash, attributes)
             SELECT \(P.id), \(P.email), \(P.emailCanonical), \(P.displayName), \(P.role), \(P.passwordHash), \(P.attributes)
             WHERE \(P.recordID) IS NULL AND \(P.snapshot) IS NOT DISTINCT FROM \(P.snapshot)
@@ -104,6 +104,6 @@ struct UpsertStatements: Sendable {
             WHERE NOT EXISTS (SELECT 1 FROM \(schema.userLinks) x
                               WHERE x.user_id = u.id AND x.source = \(P.source) AND x.modified_at > \(P.modifiedAt))
             RETURNING \(columns), CASE WHEN xmax = 0 THEN 'inserted' WHEN u.updated_at = now() THEN 'updated' ELSE 'unchanged' END AS outcome
-            """
+            """)
     }
 }

@@ -163,12 +163,12 @@ struct UpsertWriter {
 
     /// Run the statement; a unique violation is a value, rolled back to a
     /// savepoint when inside the caller's transaction.
-    private func run(_ sql: String, _ bindings: PostgresBindings) async throws -> StatementResult {
+    private func run(_ statement: CompiledStatement.Text, _ bindings: PostgresBindings) async throws -> StatementResult {
         if savepoints { _ = try await connection.query("SAVEPOINT provisiond_upsert", logger: store.logger) }
         do {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
+            let rows = try await CompiledStatement.rows(statement, bindings, on: connection, logger: store.logger)
             var result = StatementResult.noRow
-            for try await row in rows {
+            for row in rows {
                 let upserted = try UserRow.decodeUpserted(row)
                 result = .row(upserted.user, upserted.outcome)
             }
