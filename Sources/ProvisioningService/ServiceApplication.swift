@@ -59,7 +59,11 @@ public func buildApplication(
         failureFloor: FailureFloor.make(config: auth, sources: pipeline.sources.map(\.source), passwords: passwords),
         clientAddress: ClientAddress(trustedProxies: Set(auth.trustedProxies)), logger: logger
     ).register(on: router)
-    WebhookRoutes(pipeline: pipeline, metrics: options.metrics, logger: logger).register(on: router)
+    WebhookRoutes(
+        config: pipeline.config.webhook, verifiers: pipeline.signatureVerifiers, ledger: pipeline.webhookLedger,
+        mapper: WebhookEventMapper(source: pipeline.config.firstSource, mapping: pipeline.config.sourceFieldMapping),
+        resolver: pipeline.pipeline, metrics: options.metrics, logger: logger
+    ).register(on: router)
     var app = Application(
         router: router, server: HeadLimitHandler.server(idleSeconds: options.idleTimeoutSeconds),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "provisiond"),

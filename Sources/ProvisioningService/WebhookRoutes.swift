@@ -12,26 +12,31 @@ import Provisioning
 /// Order of checks: size (Content-Length, then while reading), signature
 /// (the first configured scheme whose headers are present decides) over the
 /// raw bytes, then the payload, then the ledger applies the effect and
-/// records the event in one transaction.
+/// records the event in one transaction. Depends on what it uses (not on
+/// the whole `BuiltPipeline`).
 struct WebhookRoutes: Sendable {
     let path: String
     let maxBodyBytes: Int
     let verifiers: [any SignatureVerifier]
     let ledger: any WebhookLedger
     let mapper: WebhookEventMapper
+    /// Told what each authentic event names (its negative cache).
     let pipeline: ResolutionPipeline
     let logger: Logger
     let processed: Counter
     let replayed: Counter
     let failed: Counter
 
-    init(pipeline built: BuiltPipeline, metrics: any MetricsFactory, logger: Logger) {
-        self.path = built.config.webhook.path
-        self.maxBodyBytes = built.config.webhook.maxBodyBytes
-        self.verifiers = built.signatureVerifiers
-        self.ledger = built.webhookLedger
-        self.mapper = WebhookEventMapper(source: built.config.firstSource, mapping: built.config.sourceFieldMapping)
-        self.pipeline = built.pipeline
+    init(
+        config: WebhookConfig, verifiers: [any SignatureVerifier], ledger: any WebhookLedger, mapper: WebhookEventMapper,
+        resolver: ResolutionPipeline, metrics: any MetricsFactory, logger: Logger
+    ) {
+        self.path = config.path
+        self.maxBodyBytes = config.maxBodyBytes
+        self.verifiers = verifiers
+        self.ledger = ledger
+        self.mapper = mapper
+        self.pipeline = resolver
         self.logger = logger
         self.processed = Counter(label: "webhook_user_events_processed", factory: metrics)
         self.replayed = Counter(label: "webhook_user_events_replayed", factory: metrics)
