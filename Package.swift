@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Provisioning", targets: ["Provisioning"]),
         .library(name: "ProvisioningPostgres", targets: ["ProvisioningPostgres"]),
         .library(name: "ProvisioningAirtable", targets: ["ProvisioningAirtable"]),
+        .library(name: "ProvisioningHTTPSource", targets: ["ProvisioningHTTPSource"]),
         .library(name: "ProvisioningSCIM", targets: ["ProvisioningSCIM"]),
         .library(name: "ProvisioningSignatures", targets: ["ProvisioningSignatures"]),
         .library(name: "ProvisioningService", targets: ["ProvisioningService"]),
@@ -44,15 +45,16 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "ProvisioningAirtable", dependencies: [
+        .target(name: "ProvisioningHTTPSource", dependencies: [
             "Provisioning",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
         ]),
+        .target(name: "ProvisioningAirtable", dependencies: [
+            "Provisioning", "ProvisioningHTTPSource", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .target(name: "ProvisioningSCIM", dependencies: [
-            "Provisioning",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            "Provisioning", "ProvisioningHTTPSource", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "ProvisioningSignatures", dependencies: [
             "Provisioning",

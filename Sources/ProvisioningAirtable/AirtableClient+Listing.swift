@@ -1,5 +1,6 @@
 import Foundation
 import Provisioning
+import ProvisioningHTTPSource
 
 /// Background sync lists the table through the same budget as read-through
 /// (the base's token bucket and circuit), at `.background` priority: a page

@@ -2,9 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
-import NIOCore
-import NIOFoundationCompat
 import Provisioning
+import ProvisioningHTTPSource
 
 /// The Airtable Web API client behind kind `airtable`: lookups by email and
 /// record id for read-through, pages for sync. Every request spends the
@@ -15,22 +14,21 @@ import Provisioning
 public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
-    public let budget: SourceBudget
-    private let http: HTTPClient
+    public var budget: SourceBudget { transport.budget }
+    private let transport: HTTPSourceTransport
     private let logger: Logger
     private let tablePath: String
-
-    private let metrics: any MetricsFactory
 
     public init(
         settings: AirtableSettings, budget: SourceBudget? = nil, http: HTTPClient = .shared, logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.metrics = metrics
         self.settings = settings
-        self.budget = budget ?? SourceBudget(
-            requestsPerSecond: settings.requestsPerSecond, failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds)
-        self.http = http
+        self.transport = HTTPSourceTransport(
+            kind: "airtable", token: settings.token,
+            budget: budget ?? SourceBudget(
+                requestsPerSecond: settings.requestsPerSecond, failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds),
+            errorDetail: AirtableErrorBody.type, http: http, logger: logger, metrics: metrics)
         self.logger = logger
         let apiURL = settings.apiURL.hasSuffix("/") ? String(settings.apiURL.dropLast()) : settings.apiURL
         self.tablePath = "\(apiURL)/v0/\(Self.encode(settings.base))/\(Self.encode(settings.table))"
@@ -164,86 +162,11 @@ public final class AirtableClient: IdentitySource {
 
     // MARK: Transport
 
-    /// One request within the deadline, through the base's budget (`SourceBudget.send`).
-    private func send(url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> AirtableResponse {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
-        request.headers.add(name: "Accept", value: "application/json")
-        let sent = await budget.send(priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds)) { remaining in
-            await execute(request, timeout: remaining)
-        } outcome: { response in
-            switch response {
-            case .ok, .notFound: .answered
-            case .rateLimited: .rateLimited
-            // A 4xx is Airtable answering (an expired iterator, a bad token):
-            // not an outage, so it does not count towards opening the circuit.
-            case .failed(let status, _) where (400..<500).contains(status): .answered
-            case .failed, .unreachable: .failed
-            }
-        }
-        switch sent {
-        case .success(let response):
-            return response
-        case .failure(.circuitOpen):
-            count("circuit_open")
-            return .unreachable("circuit open")
-        case .failure(.budgetExhausted):
-            count("budget_exhausted")
-            return .unreachable("rate budget exhausted")
-        }
+    /// One request within the deadline, through the base's budget.
+    private func send(url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> HTTPSourceReply {
+        await transport.get(url, priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds))
     }
 
-    private func execute(_ request: HTTPClientRequest, timeout: Duration) async -> AirtableResponse {
-        let nanoseconds = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        do {
-            let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
-            let body = Data(buffer: try await response.body.collect(upTo: 8 << 20))
-            let status = Int(response.status.code)
-            count(String(status))
-            switch status {
-            case 200..<300:
-                guard let parsed = try? JSONSerialization.jsonObject(with: body) else {
-                    logFailure(status: status, detail: "malformed JSON body")
-                    return .failed(status: status, type: "MALFORMED_BODY")
-                }
-                return .ok(ParsedJSON(value: parsed))
-            case 404: return .notFound
-            case 429:
-                logFailure(status: status, detail: "rate limited: waiting 30 s")
-                return .rateLimited
-            default:
-                let type = AirtableResponse.errorType(body)
-                logFailure(status: status, detail: type)
-                return .failed(status: status, type: type)
-            }
-        } catch {
-            count("error")
-            logFailure(status: 0, detail: String(describing: error))
-            return .unreachable(String(describing: error))
-        }
-    }
-
-    private func logFailure(status: Int, detail: String) {
-        logger.warning("airtable.request_failed", metadata: [
-            "event": "airtable.request_failed", "status": .stringConvertible(status), "detail": .string(detail),
-        ])
-    }
-
-    private func count(_ status: String) {
-        Counter(label: "airtable_requests", dimensions: [("status", status)], factory: metrics).increment()
-    }
-
-    // MARK: Encoding
-
-    /// Percent-encode everything but unreserved characters, so that `+`, `&`,
-    /// `=` and quotes in a formula reach Airtable intact.
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    static func encode(_ text: String) -> String {
-        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
-
-    static func queryString(_ items: [(String, String)]) -> String {
-        items.isEmpty ? "" : "?" + items.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-    }
+    static func encode(_ text: String) -> String { HTTPSourceTransport.encode(text) }
+    static func queryString(_ items: [(String, String)]) -> String { HTTPSourceTransport.query(items) }
 }

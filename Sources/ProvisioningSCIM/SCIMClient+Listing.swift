@@ -1,5 +1,6 @@
 import Foundation
 import Provisioning
+import ProvisioningHTTPSource
 
 /// Background sync lists `/Users` by `startIndex`/`count` through the same
 /// budget as read-through, at `.background` priority. Incremental passes

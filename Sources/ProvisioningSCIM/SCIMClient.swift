@@ -2,9 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
-import NIOCore
-import NIOFoundationCompat
 import Provisioning
+import ProvisioningHTTPSource
 import Synchronization
 
 /// The SCIM 2.0 client behind kind `scim`: lookups by email (`filter=emails.value
@@ -15,19 +14,18 @@ import Synchronization
 public final class SCIMClient: IdentitySource {
     let settings: SCIMSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
-    let budget: SourceBudget
-    private let http: HTTPClient
+    var budget: SourceBudget { transport.budget }
+    private let transport: HTTPSourceTransport
     let logger: Logger
-    private let metrics: any MetricsFactory
     /// Whether the server filters on `meta.lastModified` (until it refuses once).
     let filtersByLastModified = Atomic<Bool>(true)
 
     init(settings: SCIMSettings, budget: SourceBudget, http: HTTPClient = .shared, logger: Logger, metrics: any MetricsFactory) {
         self.settings = settings
-        self.budget = budget
-        self.http = http
+        self.transport = HTTPSourceTransport(
+            kind: "scim", token: settings.token, accept: "application/scim+json, application/json", budget: budget,
+            errorDetail: Self.errorDetail, http: http, logger: logger, metrics: metrics)
         self.logger = logger
-        self.metrics = metrics
     }
 
     // MARK: IdentitySource
@@ -67,7 +65,7 @@ public final class SCIMClient: IdentitySource {
         case inactive(DeletedRecord)
     }
 
-    func resources(_ body: ParsedBody) -> [[String: Any]] {
+    func resources(_ body: ParsedJSON) -> [[String: Any]] {
         ((body.value as? [String: Any])?["Resources"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
     }
 
@@ -90,92 +88,16 @@ public final class SCIMClient: IdentitySource {
 
     // MARK: Transport
 
-    /// A response body parsed once.
-    struct ParsedBody: @unchecked Sendable {
-        let value: Any
+    func send(_ url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> HTTPSourceReply {
+        await transport.get(url, priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds))
     }
 
-    enum Response: Sendable {
-        case ok(ParsedBody)
-        case notFound
-        case failed(status: Int, scimType: String?)
-        case rateLimited
-        case unreachable(String)
+    /// A SCIM error body's `scimType` (RFC 7644 §3.12), else its `detail`.
+    @Sendable static func errorDetail(_ body: Data) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return "" }
+        return (object["scimType"] as? String) ?? (object["detail"] as? String) ?? ""
     }
 
-    func send(_ url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> Response {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Authorization", value: "Bearer \(settings.token)")
-        request.headers.add(name: "Accept", value: "application/scim+json, application/json")
-        let sent = await budget.send(priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds)) { remaining in
-            await execute(request, timeout: remaining)
-        } outcome: { response in
-            switch response {
-            case .ok, .notFound: .answered
-            case .rateLimited: .rateLimited
-            case .failed(let status, _) where (400..<500).contains(status): .answered
-            case .failed, .unreachable: .failed
-            }
-        }
-        switch sent {
-        case .success(let response): return response
-        case .failure(.circuitOpen):
-            count("circuit_open")
-            return .unreachable("circuit open")
-        case .failure(.budgetExhausted):
-            count("budget_exhausted")
-            return .unreachable("rate budget exhausted")
-        }
-    }
-
-    private func execute(_ request: HTTPClientRequest, timeout: Duration) async -> Response {
-        let nanoseconds = max(Int64(1_000_000), timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        do {
-            let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
-            let body = Data(buffer: try await response.body.collect(upTo: 8 << 20))
-            let status = Int(response.status.code)
-            count(String(status))
-            let parsed = try? JSONSerialization.jsonObject(with: body)
-            switch status {
-            case 200..<300:
-                guard let parsed else {
-                    logFailure(status: status, detail: "malformed JSON body")
-                    return .failed(status: 502, scimType: nil)
-                }
-                return .ok(ParsedBody(value: parsed))
-            case 404: return .notFound
-            case 429:
-                logFailure(status: status, detail: "rate limited")
-                return .rateLimited
-            default:
-                let scimType = (parsed as? [String: Any])?["scimType"] as? String
-                logFailure(status: status, detail: scimType ?? "")
-                return .failed(status: status, scimType: scimType)
-            }
-        } catch {
-            count("error")
-            logFailure(status: 0, detail: String(describing: error))
-            return .unreachable(String(describing: error))
-        }
-    }
-
-    private func logFailure(status: Int, detail: String) {
-        logger.warning("scim.request_failed", metadata: [
-            "event": "scim.request_failed", "status": .stringConvertible(status), "detail": .string(detail),
-        ])
-    }
-
-    private func count(_ status: String) {
-        Counter(label: "scim_requests", dimensions: [("status", status)], factory: metrics).increment()
-    }
-
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
-
-    static func query(_ items: [(String, String)]) -> String {
-        "?" + items.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-    }
+    static func encode(_ text: String) -> String { HTTPSourceTransport.encode(text) }
+    static func query(_ items: [(String, String)]) -> String { HTTPSourceTransport.query(items) }
 }

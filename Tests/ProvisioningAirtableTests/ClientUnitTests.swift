@@ -6,11 +6,11 @@ import Testing
 
 @Suite("Airtable client: error bodies, circuit breaker, token bucket (unit)")
 struct ClientUnitTests {
-    // MARK: AirtableResponse.errorType
+    // MARK: AirtableErrorBody.type
 
     @Test("errorType reads all three error-body shapes of AIRTABLE.md")
     func errorShapes() {
-        func type(_ json: String) -> String { AirtableResponse.errorType(Data(json.utf8)) }
+        func type(_ json: String) -> String { AirtableErrorBody.type(Data(json.utf8)) }
         #expect(type(#"{"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}"#) == "AUTHENTICATION_REQUIRED")
         #expect(type(#"{"error": {"type": "INVALID_FILTER_BY_FORMULA"}}"#) == "INVALID_FILTER_BY_FORMULA")
         #expect(type(#"{"error": "NOT_FOUND"}"#) == "NOT_FOUND")
