@@ -1,23 +1,14 @@
 import Foundation
+import Provisioning
 
 /// Filter expressions of RFC 7644 §3.4.2.2, with values escaped as JSON
 /// strings (the grammar's `compValue` is a JSON string: `"` and `\` and
 /// control characters escaped), so that an email cannot end the string.
 enum SCIMFilter {
     static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONText.append(string: value, to: &out)
+        return out
     }
 
     static func emailEquals(_ canonicalEmail: String) -> String {

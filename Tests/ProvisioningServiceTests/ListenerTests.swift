@@ -76,7 +76,7 @@ struct ListenerTests {
             defer { connection.close() }
             let big = String(repeating: "a", count: 17 * 1024)
             try connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: \(big)\r\n\r\n")
-            let reply = try connection.readUntilClosed(timeoutSeconds: 30)
+            let reply = await connection.readUntilClosed(timeoutSeconds: 30)
             #expect(reply.hasPrefix("HTTP/1.1 200"), "\(reply.prefix(200))")
             let refusal = try #require(reply.range(of: "HTTP/1.1 431"))
             #expect(reply[..<refusal.lowerBound].contains("HTTP/1.1 200"))
@@ -96,7 +96,7 @@ struct ListenerTests {
             // server must close it (a read sees end of stream) well before
             // the 30 s receive timeout below would give up.
             try connection.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let reply = try connection.readUntilClosed(timeoutSeconds: 30)
+            let reply = await connection.readUntilClosed(timeoutSeconds: 30)
             #expect(reply.hasPrefix("HTTP/1.1 200"))
             #expect(connection.closedByPeer, "the service closed the idle connection")
         }
@@ -104,7 +104,7 @@ struct ListenerTests {
 }
 
 /// A plain TCP connection to 127.0.0.1, to watch what the server does with it.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
     private(set) var closedByPeer = false
 
@@ -125,9 +125,18 @@ final class RawConnection {
         guard Glibc.send(descriptor, bytes, bytes.count, 0) == bytes.count else { throw RawConnectionError("send failed") }
     }
 
+    /// `readUntilClosedBlocking` on a thread of its own: a blocking read on
+    /// the concurrency pool (two threads on a 2-core machine) could starve
+    /// the service under test of the threads it needs to answer.
+    func readUntilClosed(timeoutSeconds: Int) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.readUntilClosedBlocking(timeoutSeconds: timeoutSeconds)) }
+        }
+    }
+
     /// Everything the server sends until it closes the connection, or until
     /// no byte arrives for `timeoutSeconds` (then `closedByPeer` stays false).
-    func readUntilClosed(timeoutSeconds: Int) throws -> String {
+    private func readUntilClosedBlocking(timeoutSeconds: Int) -> String {
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var received: [UInt8] = []
