@@ -30,7 +30,7 @@ extension SCIMClient: ListableSource {
             let next = startIndex + resources.count
             page.nextOffset = !resources.isEmpty && next <= total ? String(next) : nil
             return page
-        case .failed(400, _) where filtered:
+        case .failed(400, "invalidFilter") where filtered:
             logger.warning("scim.filter_unsupported", metadata: [
                 "event": "scim.filter_unsupported", "detail": "meta.lastModified filter refused: listing in full",
             ])

@@ -37,6 +37,14 @@ struct ResolutionPipelineSourcesTests {
         #expect(try await pipeline.resolve(email: "nobody@example.com") == .notFound)
     }
 
+    @Test("by links: one source down and another not knowing the record is unavailable, not not-found")
+    func byLinksOutage() async throws {
+        first.setUnavailable(retryAfterSeconds: 7)
+        let pipeline = ResolutionPipeline(store: store, [("first", first), ("second", second)])
+        let resolution = try await pipeline.resolve(userID: UUID(), links: ["first": "recX", "second": "recNobody"])
+        #expect(resolution == .unavailable(retryAfterSeconds: 7))
+    }
+
     @Test("a user missing from the store is resolved by its link, through that source only")
     func byLink() async throws {
         let pipeline = ResolutionPipeline(store: store, [("first", first), ("second", second)])

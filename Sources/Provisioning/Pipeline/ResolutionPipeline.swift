@@ -66,13 +66,18 @@ public struct ResolutionPipeline: Sendable {
         if let user = try await store.user(id: userID) {
             return .found(user, provisioned: false)
         }
-        var last = Resolution.notFound
+        // An unreachable source decides over another's "not found" (503, not 401).
+        var unavailable: Resolution?
         for named in sources {
             guard let recordID = links[named.name] else { continue }
-            last = try await resolve(source: named.name, recordID: recordID)
-            if case .found = last { return last }
+            let resolution = try await resolve(source: named.name, recordID: recordID)
+            switch resolution {
+            case .found: return resolution
+            case .unavailable: unavailable = unavailable ?? resolution
+            case .notFound: continue
+            }
         }
-        return last
+        return unavailable ?? .notFound
     }
 
     /// Resolve by a record id of the source named `source` (only that source is asked).
