@@ -20,11 +20,9 @@ struct SCIMPath: Sendable, Equatable {
     /// The extension schema URN, when the path names one.
     var urn: String?
     var steps: [Step]
-    let text: String
 
     /// nil when `text` is not a path of this form.
     init?(_ text: String) {
-        self.text = text
         var rest = Substring(text)
         if text.lowercased().hasPrefix("urn:") {
             // The URN ends at its last ':' before the attribute path.
