@@ -44,10 +44,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # 1. Schemathesis, in its own virtual environment.
-if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+# anyio is pinned below 4.15: its lazy importer calls compile() deep in
+# Schemathesis' call stack, where CPython 3.11 can raise "SystemError: AST
+# constructor recursion depth mismatch" (seen once in CI as a Runtime Error).
+ANYIO_VERSION=4.14.0
+if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$" \
+    || ! "$SCHEMATHESIS_VENV/bin/pip" show anyio 2>/dev/null | grep -q "^Version: $ANYIO_VERSION\$"; then
     echo "installing schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV" >&2
     python3 -m venv "$SCHEMATHESIS_VENV"
-    "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+    "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION" "anyio==$ANYIO_VERSION" >&2
 fi
 # The Prometheus project's own parser, for the management listener's /metrics.
 "$SCHEMATHESIS_VENV/bin/python" -c 'import prometheus_client' 2>/dev/null \
