@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ProvisioningHTTPSource", targets: ["ProvisioningHTTPSource"]),
         .library(name: "ProvisioningSCIM", targets: ["ProvisioningSCIM"]),
         .library(name: "ProvisioningSignatures", targets: ["ProvisioningSignatures"]),
+        .library(name: "ProvisioningMail", targets: ["ProvisioningMail"]),
+        .library(name: "ProvisioningOIDC", targets: ["ProvisioningOIDC"]),
         .library(name: "ProvisioningService", targets: ["ProvisioningService"]),
         .library(name: "AirtableSim", targets: ["AirtableSim"]),
         .library(name: "ProvisioningTestKit", targets: ["ProvisioningTestKit"]),
@@ -60,8 +62,22 @@ let package = Package(
             "Provisioning",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // libcurl's SMTP client (STARTTLS, implicit TLS, AUTH) behind typed C
+        // wrappers: curl_easy_setopt is variadic, which Swift does not import.
+        .target(name: "CProvisiondCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "ProvisioningMail", dependencies: [
+            "Provisioning", "CProvisiondCurl",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "ProvisioningOIDC", dependencies: [
+            "Provisioning",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
         .target(name: "ProvisioningService", dependencies: [
             "Provisioning", "ProvisioningPostgres", "ProvisioningAirtable", "ProvisioningSCIM", "ProvisioningSignatures",
+            "ProvisioningMail", "ProvisioningOIDC",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -108,6 +124,13 @@ let package = Package(
         ],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ProvisioningPostgresTests", dependencies: ["ProvisioningPostgres", "ProvisioningTestKit"]),
+        .testTarget(name: "ProvisioningMailTests", dependencies: ["ProvisioningMail"]),
+        .testTarget(name: "ProvisioningOIDCTests", dependencies: [
+            "ProvisioningOIDC",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "ProvisioningAirtableTests", dependencies: ["ProvisioningAirtable", "AirtableSim"]),
         .testTarget(name: "ProvisioningServiceTests", dependencies: [
             "ProvisioningService", "ProvisioningSCIM", "AirtableSim", "ProvisioningTestKit",

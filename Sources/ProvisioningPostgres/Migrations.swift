@@ -85,6 +85,39 @@ public enum Migrations {
             """,
             "ALTER TABLE \(schema.users) DROP COLUMN airtable_record_id, DROP COLUMN source_snapshot, DROP COLUMN source_modified_at",
         ]),
+        (4, [
+            // The sign-in a refresh-token family came from (`amr`, `auth_time`);
+            // tokens issued before credential kinds were password logins.
+            "ALTER TABLE \(schema.refreshTokens) ADD COLUMN amr text NOT NULL DEFAULT 'pwd', ADD COLUMN auth_time timestamptz",
+            "UPDATE \(schema.refreshTokens) SET auth_time = created_at",
+            "ALTER TABLE \(schema.refreshTokens) ALTER COLUMN auth_time SET NOT NULL, ALTER COLUMN auth_time SET DEFAULT now()",
+            """
+            CREATE TABLE \(schema.signInCodes) (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                email_canonical text NOT NULL,
+                user_id uuid NOT NULL REFERENCES \(schema.users) (id) ON DELETE CASCADE,
+                code_hash text NOT NULL,
+                token_hash text UNIQUE,
+                attempts integer NOT NULL DEFAULT 0,
+                max_attempts integer NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                expires_at timestamptz NOT NULL,
+                spent_at timestamptz
+            )
+            """,
+            "CREATE INDEX sign_in_codes_email_idx ON \(schema.signInCodes) (email_canonical, id)",
+            """
+            CREATE TABLE \(schema.userIdentities) (
+                issuer text NOT NULL,
+                subject text NOT NULL,
+                user_id uuid NOT NULL REFERENCES \(schema.users) (id) ON DELETE CASCADE,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                last_seen_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (issuer, subject)
+            )
+            """,
+            "CREATE INDEX user_identities_user_idx ON \(schema.userIdentities) (user_id)",
+        ]),
     ] }
 
     /// The provider name version 3 files old record ids under when none is given.

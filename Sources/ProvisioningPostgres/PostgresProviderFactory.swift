@@ -59,11 +59,13 @@ public struct PostgresProviderFactory: ProviderFactory {
         leaseConfiguration.options.minimumConnections = 0
         leaseConfiguration.options.maximumConnections = 1
         let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
+        let codes = PostgresSignInCodes(client: client, logger: context.logger, gate: store.gate, schema: settings.schema)
         return ProviderInstance(
             store: store,
             refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
             webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger, schema: settings.schema),
+            signInCodes: codes, externalIdentities: codes,
             run: {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await client.run() }

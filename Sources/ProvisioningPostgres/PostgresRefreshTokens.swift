@@ -18,11 +18,11 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
         self.gate = gate
     }
 
-    public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
+    public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date, signIn: SignIn) async throws {
         try await guarded {
             _ = try await client.query("""
-                INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at)
-                VALUES (\(tokenHash), \(familyID), \(userID), \(expiresAt))
+                INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at, amr, auth_time)
+                VALUES (\(tokenHash), \(familyID), \(userID), \(expiresAt), \(signIn.method.rawValue), \(signIn.at))
                 """, logger: logger)
         }
     }
@@ -33,14 +33,14 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
                 let current = try await connection.query("""
                     UPDATE \(unescaped: schema.refreshTokens) SET rotated_at = now()
                     WHERE token_hash = \(presentedHash) AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-                    RETURNING family_id, user_id
+                    RETURNING family_id, user_id, amr, auth_time
                     """, logger: logger)
-                for try await (familyID, userID) in current.decode((UUID, UUID).self) {
+                for try await (familyID, userID, amr, authTime) in current.decode((UUID, UUID, String, Date).self) {
                     _ = try await connection.query("""
-                        INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at)
-                        VALUES (\(newHash), \(familyID), \(userID), \(expiresAt))
+                        INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at, amr, auth_time)
+                        VALUES (\(newHash), \(familyID), \(userID), \(expiresAt), \(amr), \(authTime))
                         """, logger: logger)
-                    return .rotated(userID: userID, familyID: familyID)
+                    return .rotated(userID: userID, familyID: familyID, signIn: SignIn(method: SignIn.Method(rawValue: amr) ?? .password, at: authTime))
                 }
                 let rotated = try await connection.query("""
                     SELECT family_id FROM \(unescaped: schema.refreshTokens) WHERE token_hash = \(presentedHash) AND rotated_at IS NOT NULL

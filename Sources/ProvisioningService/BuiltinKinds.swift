@@ -16,6 +16,8 @@ public enum BuiltinKinds {
         try registry.register(provider: SCIMProviderFactory())
         try registry.register(scheme: HMACSignatureScheme())
         try registry.register(scheme: SharedTokenScheme())
+        try registry.register(credential: PasswordCredentialFactory())
+        try registry.register(credential: EmailCodeCredentialFactory())
     }
 
     /// A registry of the shipped kinds. A duplicate here is a programming

@@ -40,11 +40,16 @@ struct PasswordVerifier: Sendable {
         return usable != nil && matches
     }
 
+    /// A hash of `password` at `cost` (a password the user sets).
+    func hash(_ password: String, cost: Int) async throws -> String {
+        let cost = UInt8(clamping: cost)
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
     /// A new hash of `password` at `cost` when `hash` (which just verified)
     /// has another cost or the `$2y$` prefix; nil when it is fine as it is.
     func rehash(_ password: String, verified hash: String, cost: Int) async throws -> String? {
         guard let parsed = BcryptHash(hash), parsed.wantsRehash(atCost: cost) else { return nil }
-        let cost = UInt8(clamping: cost)
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await self.hash(password, cost: cost)
     }
 }

@@ -49,16 +49,18 @@ public func buildApplication(
     health.register(on: router, metrics: pipeline.config.observability.publicMetrics)
     let auth = pipeline.config.auth
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
-    try await AuthRoutes(
+    let signIn = SignInContext(
         resolver: pipeline.pipeline, store: pipeline.store, refreshTokens: pipeline.refreshTokens, recentUsers: pipeline.recentUsers,
-        auth: auth, softDelete: pipeline.config.softDelete, firstSource: pipeline.config.firstSource, tokens: TokenIssuer(config: auth, logger: logger),
+        auth: auth, softDelete: pipeline.config.softDelete, firstSource: pipeline.config.firstSource, tokens: try await TokenIssuer(config: auth, logger: logger),
         passwords: passwords,
         throttle: LoginThrottle(limits: .init(
             perPair: auth.maxFailedLoginsPerEmailAndAddress, perEmail: auth.maxFailedLoginsPerEmail,
             perAddress: auth.maxFailedLoginsPerAddress, windowSeconds: auth.failedLoginWindowSeconds)),
-        failureFloor: FailureFloor.make(config: auth, sources: pipeline.sources.map(\.source), passwords: passwords),
-        clientAddress: ClientAddress(trustedProxies: Set(auth.trustedProxies)), logger: logger
-    ).register(on: router)
+        failureFloor: try await FailureFloor.make(config: auth, sources: pipeline.sources.map(\.source), passwords: passwords),
+        clientAddress: ClientAddress(trustedProxies: Set(auth.trustedProxies)), logger: logger)
+    AuthRoutes(signIn: signIn).register(on: router)
+    try await pipeline.config.registerCredentialRoutes(
+        on: router, context: CredentialRouteContext(signIn: signIn, pipeline: pipeline, options: options))
     WebhookRoutes(
         config: pipeline.config.webhook, verifiers: pipeline.signatureVerifiers, ledger: pipeline.webhookLedger,
         mapper: WebhookEventMapper(source: pipeline.config.firstSource, mapping: pipeline.config.sourceFieldMapping),

@@ -44,7 +44,8 @@ public struct TokenIssuer: Sendable {
     }
 
     /// A signed access token for `user`; `firstSource`: whose record id is `airtable_record_id`.
-    func accessToken(for user: StoredUser, firstSource: String, now: Date = Date()) async throws -> String {
+    /// `signIn`: the login behind it (`amr`, `auth_time`).
+    func accessToken(for user: StoredUser, firstSource: String, signIn: SignIn, now: Date = Date()) async throws -> String {
         // NumericDate in whole seconds: some JWT libraries refuse fractions.
         let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
@@ -52,7 +53,8 @@ public struct TokenIssuer: Sendable {
             sub: SubjectClaim(value: user.id.uuidString.lowercased()), iat: IssuedAtClaim(value: now),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(config.accessTokenTTLSeconds))),
             jti: IDClaim(value: UUID().uuidString.lowercased()), airtableRecordID: user.recordID(in: firstSource),
-            links: user.links.isEmpty ? nil : user.linkIDs)
+            links: user.links.isEmpty ? nil : user.linkIDs, amr: [signIn.method.rawValue],
+            authTime: Int(signIn.at.timeIntervalSince1970.rounded(.down)))
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 

@@ -81,7 +81,7 @@ struct MigrationFromV2Tests {
         let url = try await Self.versionTwoDatabase()
         let applied = try await Migrations.apply(
             session: try PostgresProviderFactory.sessionConfiguration(url: url), legacySource: "people", logger: TestDatabase.logger)
-        #expect(applied == [3])
+        #expect(applied == [3, 4])
         let store = try Self.store(url: url)
         let ada = try #require(try await store.user(source: "people", recordID: "recAda0000000001"))
         #expect(ada.id == Self.ada)
@@ -99,6 +99,26 @@ struct MigrationFromV2Tests {
             """) == 0)
         // A second run applies nothing.
         #expect(try await Migrations.apply(client: store.client, legacySource: "people", logger: TestDatabase.logger).isEmpty)
+    }
+
+    @Test("version 4: a refresh token of an earlier version keeps working, as a password sign-in at its creation time")
+    func refreshTokensGainTheirSignIn() async throws {
+        let url = try await Self.versionTwoDatabase()
+        try await Migrations.apply(session: try PostgresProviderFactory.sessionConfiguration(url: url), logger: TestDatabase.logger)
+        let store = try Self.store(url: url)
+        var created = Date.distantPast
+        for try await time in try await store.client.query("SELECT created_at FROM refresh_tokens WHERE token_hash = 'h1'", logger: TestDatabase.logger)
+            .decode(Date.self) { created = time }
+        let tokens = PostgresRefreshTokens(client: store.client, logger: TestDatabase.logger)
+        let rotation = try await tokens.rotate(presentedHash: "h1", newHash: "h2", expiresAt: Date().addingTimeInterval(600))
+        guard case .rotated(let userID, _, let signIn) = rotation else {
+            Issue.record("the old token did not rotate: \(rotation)")
+            return
+        }
+        #expect(userID == Self.ada)
+        #expect(signIn == SignIn(method: .password, at: created))
+        #expect(try await TestDatabase.count(store.client, "SELECT count(*)::int FROM sign_in_codes") == 0)
+        #expect(try await TestDatabase.count(store.client, "SELECT count(*)::int FROM user_identities") == 0)
     }
 
     @Test("after the move the stale guard and the three-way merge use the migrated time and snapshot")

@@ -124,6 +124,6 @@ struct RecentUsersTests {
         ("Bearer    ", nil), ("Basic abc", nil), ("Bear", nil), ("", nil),
     ] as [(String, String?)])
     func bearerToken(header: String, token: String?) {
-        #expect(AuthRoutes.bearerToken(header) == token)
+        #expect(SignInContext.bearerToken(header) == token)
     }
 }

@@ -18,7 +18,7 @@ struct SyncReconcileTests {
             let gone = try #require(try await harness.pipeline.store.user(source: "airtable", recordID: ids[5]))
             let familyID = UUID()
             try await harness.pipeline.refreshTokens.issue(
-                tokenHash: "sync-test-hash", familyID: familyID, userID: gone.id, expiresAt: Date().addingTimeInterval(600))
+                tokenHash: "sync-test-hash", familyID: familyID, userID: gone.id, expiresAt: Date().addingTimeInterval(600), signIn: SignIn(method: .password, at: Date()))
             harness.sim.delete(base: ServiceHarness.base, table: "Users", id: ids[5])
             harness.sim.resetCounters()
 

@@ -104,12 +104,12 @@ struct TokenTests {
             otherAudience.audience = "another-app"
             let foreign = try await TokenIssuer(config: otherAudience, logger: Logger(label: "test"))
             let user = try #require(try await harness.pipeline.store.user(canonicalEmail: "ada@example.com"))
-            let wrongAudience = try await foreign.accessToken(for: user, firstSource: "airtable")
+            let wrongAudience = try await foreign.accessToken(for: user, firstSource: "airtable", signIn: SignIn(method: .password, at: Date()))
             var sameAudience = AuthConfig.defaults
             sameAudience.signingKey = AuthFixtures.signingKey
             let issuer = try await TokenIssuer(config: sameAudience, logger: Logger(label: "test"))
-            let expired = try await issuer.accessToken(for: user, firstSource: "airtable", now: Date().addingTimeInterval(-3600))
-            let fresh = try await issuer.accessToken(for: user, firstSource: "airtable")
+            let expired = try await issuer.accessToken(for: user, firstSource: "airtable", signIn: SignIn(method: .password, at: Date()), now: Date().addingTimeInterval(-3600))
+            let fresh = try await issuer.accessToken(for: user, firstSource: "airtable", signIn: SignIn(method: .password, at: Date()))
             #expect(try await Self.me(client, token: fresh).status == .ok)
 
             for token in [none, hmac, wrongKid, wrongAudience, expired, "garbage", ""] {

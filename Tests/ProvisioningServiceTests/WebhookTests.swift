@@ -224,7 +224,7 @@ struct WebhookTests {
                 client, id: "evt_c", recordID: "recSoft00000000001", fields: Webhook.fields(email: "soft@example.com", name: "Soft"))
             let userID = try #require(created.userID)
             try await harness.pipeline.refreshTokens.issue(
-                tokenHash: "hash-soft-1", familyID: UUID(), userID: userID, expiresAt: Date().addingTimeInterval(3600))
+                tokenHash: "hash-soft-1", familyID: UUID(), userID: userID, expiresAt: Date().addingTimeInterval(3600), signIn: SignIn(method: .password, at: Date()))
 
             let deleted = try await Webhook.event(
                 client, id: "evt_d", type: "user.deleted", recordID: "recSoft00000000001", occurredAt: FixtureTime.iso("11:00"))

@@ -3,7 +3,7 @@ import Provisioning
 import Testing
 
 /// The behaviour every store kind's other capabilities must show: refresh
-/// tokens, the webhook ledger and sync state, and the rule that the store's
+/// tokens, the webhook ledger, sync state, sign-in codes and external identities, and the rule that the store's
 /// delete owns revocation. Run against `memory` and `postgres`; an app that
 /// embeds the pipeline over its own store runs it the same way:
 ///
@@ -11,7 +11,7 @@ import Testing
 /// @Test("my store kit conforms", arguments: StoreKitConformance.caseNames)
 /// func conformance(_ name: String) async throws {
 ///     try await StoreKitConformance.run(name) { precedence, softDelete in
-///         StoreKit(store: …, refreshTokens: …, webhookLedger: …, syncState: …)
+///         StoreKit(store: …, refreshTokens: …, webhookLedger: …, syncState: …, signInCodes: …, externalIdentities: …)
 ///     }
 /// }
 /// ```
@@ -28,7 +28,7 @@ public struct StoreKitConformance {
         try await ConformanceCase.run(name, in: cases, suite: "store kit conformance", make: makeKit)
     }
 
-    static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases
+    static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases + signInCodeCases
 
     static func later(_ seconds: TimeInterval) -> Date { Date().addingTimeInterval(seconds) }
 }

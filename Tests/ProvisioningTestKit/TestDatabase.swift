@@ -73,10 +73,12 @@ public enum TestDatabase {
         let store = PostgresIdentityStore(
             client: client, precedence: precedence, softDelete: softDelete, attributes: Attribute.core + ["department"], logger: logger,
             schema: schema)
+        let codes = PostgresSignInCodes(client: client, logger: logger, gate: store.gate, schema: schema)
         return StoreKit(
             store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate, schema: schema),
             webhookLedger: PostgresWebhookLedger(store: store),
-            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger, schema: schema))
+            syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger, schema: schema),
+            signInCodes: codes, externalIdentities: codes)
     }
 
     /// Count rows of a query returning one integer.

@@ -85,7 +85,7 @@ struct SyncEngineTests {
         _ = try await engine.runIncremental(source: engine.sources[0])
         let storeOnly = try await fixture.store.upsert(SourceRecord(source: "airtable", recordID: nil, values: ["email": "local@example.com"], modifiedAt: Self.epoch))
         let gone = try #require(await fixture.store.user(source: "directory", recordID: Fixture.record(3).recordID ?? ""))
-        try await fixture.tokens.issue(tokenHash: "h1", familyID: UUID(), userID: gone.id, expiresAt: Date().addingTimeInterval(600))
+        try await fixture.tokens.issue(tokenHash: "h1", familyID: UUID(), userID: gone.id, expiresAt: Date().addingTimeInterval(600), signIn: SignIn(method: .password, at: Date()))
         fixture.source.remove(recordID: Fixture.record(3).recordID ?? "")
 
         let report = try await engine.runReconciliation()

@@ -54,11 +54,32 @@ public struct ConfigLoader: Sendable {
         let sync = decodeSync(top)
         let auth = decodeAuth(top)
         let observability = decodeObservability(top)
+        let credentials = decodeCredentials(top)
         top.rejectUnknownKeys()
         return PipelineConfig(
             file: top.diagnostics.file, version: version, providers: providers, resolution: resolution,
             precedence: precedence, softDelete: softDelete, webhook: webhook, sync: sync, auth: auth,
-            observability: observability)
+            observability: observability, credentials: credentials)
+    }
+
+    /// `credentials:`; absent: `[{kind: password}]` (CONTRACT.md §7).
+    private func decodeCredentials(_ top: ConfigSection) -> [CredentialDeclaration] {
+        guard let items = top.list("credentials") else { return [PasswordCredentialFactory.defaultDeclaration] }
+        var declarations: [CredentialDeclaration] = []
+        for item in items {
+            guard let section = ConfigSection.make(item.node, path: item.path, diagnostics: top.diagnostics),
+                  let kind = section.requiredString("kind") else { continue }
+            guard let factory = registry.credentials[kind] else {
+                let known = registry.credentials.isEmpty ? "none" : registry.credentials.keys.sorted().joined(separator: ", ")
+                section.problem(at: "kind", "unknown credential kind '\(kind)' (registered: \(known))")
+                continue
+            }
+            if declarations.contains(where: { $0.kind == kind }) { section.problem(at: "kind", "credential kind '\(kind)' is declared twice") }
+            let settings = factory.decode(section, registry)
+            section.rejectUnknownKeys()
+            if let settings { declarations.append(CredentialDeclaration(kind: kind, settings: settings, factory: factory)) }
+        }
+        return declarations
     }
 
     /// `declaredNames` collects every name, even of entries with problems, so

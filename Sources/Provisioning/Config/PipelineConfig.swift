@@ -84,6 +84,13 @@ public struct PipelineConfig: Sendable {
     public var sync: SyncConfig
     public var auth: AuthConfig
     public var observability: ObservabilityConfig = ObservabilityConfig()
+    /// `credentials:`, in declaration order (default: kind `password` alone).
+    public var credentials: [CredentialDeclaration] = [PasswordCredentialFactory.defaultDeclaration]
+
+    /// The settings of the declared credential kind `kind`, typed; nil when not declared.
+    public func credential<S: Sendable>(_ kind: String, as type: S.Type = S.self) -> S? {
+        credentials.first { $0.kind == kind }?.settings as? S
+    }
 
     /// Every attribute a user can carry: the core ones and every mapped one.
     public var attributes: [String] {

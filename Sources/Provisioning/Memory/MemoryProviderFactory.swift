@@ -62,8 +62,10 @@ public struct MemoryProviderFactory: ProviderFactory {
         for record in settings.records { _ = try await store.upsert(record.from(seededFrom)) }
         let source = MemorySource(records: settings.records)
         if settings.unavailable { source.setUnavailable(retryAfterSeconds: 30) }
+        let codes = MemorySignInCodes()
         return ProviderInstance(
             store: store, source: source, listable: source, refreshTokens: MemoryRefreshTokens(store: store),
-            webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store))
+            webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store),
+            signInCodes: codes, externalIdentities: codes)
     }
 }

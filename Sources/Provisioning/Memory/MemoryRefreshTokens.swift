@@ -9,8 +9,8 @@ public struct MemoryRefreshTokens: RefreshTokenRepository {
         self.store = store
     }
 
-    public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date) async throws {
-        await store.issueToken(hash: tokenHash, familyID: familyID, userID: userID, expiresAt: expiresAt)
+    public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date, signIn: SignIn) async throws {
+        await store.issueToken(hash: tokenHash, familyID: familyID, userID: userID, expiresAt: expiresAt, signIn: signIn)
     }
 
     public func rotate(presentedHash: String, newHash: String, expiresAt: Date) async throws -> RefreshRotation {
@@ -28,14 +28,15 @@ struct MemoryTokenTable {
         var familyID: UUID
         var userID: UUID
         var expiresAt: Date
+        var signIn: SignIn
         var rotated = false
         var revoked = false
     }
 
     private var tokens: [String: Token] = [:]
 
-    mutating func issue(hash: String, familyID: UUID, userID: UUID, expiresAt: Date) {
-        tokens[hash] = Token(familyID: familyID, userID: userID, expiresAt: expiresAt)
+    mutating func issue(hash: String, familyID: UUID, userID: UUID, expiresAt: Date, signIn: SignIn) {
+        tokens[hash] = Token(familyID: familyID, userID: userID, expiresAt: expiresAt, signIn: signIn)
     }
 
     mutating func rotate(presentedHash: String, newHash: String, expiresAt: Date, now: Date) -> RefreshRotation {
@@ -47,8 +48,8 @@ struct MemoryTokenTable {
         guard !token.revoked, token.expiresAt > now else { return .invalid }
         token.rotated = true
         tokens[presentedHash] = token
-        tokens[newHash] = Token(familyID: token.familyID, userID: token.userID, expiresAt: expiresAt)
-        return .rotated(userID: token.userID, familyID: token.familyID)
+        tokens[newHash] = Token(familyID: token.familyID, userID: token.userID, expiresAt: expiresAt, signIn: token.signIn)
+        return .rotated(userID: token.userID, familyID: token.familyID, signIn: token.signIn)
     }
 
     mutating func revokeAll(userID: UUID) {

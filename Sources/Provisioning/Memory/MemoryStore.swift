@@ -105,8 +105,8 @@ public actor MemoryStore: IdentityStore {
 
     // MARK: Refresh tokens (`MemoryRefreshTokens`)
 
-    func issueToken(hash: String, familyID: UUID, userID: UUID, expiresAt: Date) {
-        tokens.issue(hash: hash, familyID: familyID, userID: userID, expiresAt: expiresAt)
+    func issueToken(hash: String, familyID: UUID, userID: UUID, expiresAt: Date, signIn: SignIn) {
+        tokens.issue(hash: hash, familyID: familyID, userID: userID, expiresAt: expiresAt, signIn: signIn)
     }
 
     func rotateToken(presentedHash: String, newHash: String, expiresAt: Date) -> RefreshRotation {

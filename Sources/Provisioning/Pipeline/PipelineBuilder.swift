@@ -13,6 +13,9 @@ public struct BuiltPipeline: Sendable {
     public var recentUsers: RecentUsers
     /// The store's sync cursors and lease; nil when its kind cannot sync.
     public var syncState: (any SyncStateStore)?
+    /// The store's sign-in codes and external identities; nil when its kind has none.
+    public var signInCodes: (any SignInCodeStore)?
+    public var externalIdentities: (any ExternalIdentityStore)?
     public var pipeline: ResolutionPipeline
     public var sources: [ResolutionPipeline.NamedSource]
     /// The sources in `resolution.order` whose kind declared them listable, in that order.
@@ -86,7 +89,8 @@ extension PipelineConfig {
             metrics: metrics, coalesce: resolution.coalesce)
         return BuiltPipeline(
             config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
-            syncState: instances[storeName]?.syncState, pipeline: pipeline, sources: sources, listableSources: listableSources,
+            syncState: instances[storeName]?.syncState, signInCodes: instances[storeName]?.signInCodes,
+            externalIdentities: instances[storeName]?.externalIdentities, pipeline: pipeline, sources: sources, listableSources: listableSources,
             signatureVerifiers: verifiers, metrics: metrics, runners: runners)
     }
 }

@@ -1,9 +1,11 @@
-/// Maps provider and signature-scheme kinds to their factories. A value,
+/// Maps provider, signature-scheme, credential and mailer kinds to their factories. A value,
 /// built once at start-up and passed to whoever builds a pipeline; tests
 /// pass a different one.
 public struct KindRegistry: Sendable {
     public private(set) var providers: [String: AnyProviderFactory] = [:]
     public private(set) var schemes: [String: AnySignatureSchemeFactory] = [:]
+    public private(set) var credentials: [String: AnyCredentialKindFactory] = [:]
+    public private(set) var mailers: [String: AnyMailerFactory] = [:]
 
     public init() {}
 
@@ -17,6 +19,18 @@ public struct KindRegistry: Sendable {
     public mutating func register<F: SignatureSchemeFactory>(scheme factory: F) throws(RegistryError) {
         guard schemes[factory.kind] == nil else { throw .duplicateKind(factory.kind) }
         schemes[factory.kind] = AnySignatureSchemeFactory(factory)
+    }
+
+    /// Register a credential kind; a kind registered twice is an error.
+    public mutating func register<F: CredentialKindFactory>(credential factory: F) throws(RegistryError) {
+        guard credentials[factory.kind] == nil else { throw .duplicateKind(factory.kind) }
+        credentials[factory.kind] = AnyCredentialKindFactory(factory)
+    }
+
+    /// Register a mailer kind; a kind registered twice is an error.
+    public mutating func register<F: MailerFactory>(mailer factory: F) throws(RegistryError) {
+        guard mailers[factory.kind] == nil else { throw .duplicateKind(factory.kind) }
+        mailers[factory.kind] = AnyMailerFactory(factory)
     }
 }
 

@@ -54,14 +54,21 @@ public struct ProviderInstance: Sendable {
     public var webhookLedger: (any WebhookLedger)?
     /// A store's sync cursors and lease (background sync); nil: cannot sync.
     public var syncState: (any SyncStateStore)?
+    /// A store's emailed sign-in codes (credential kind `email_code`).
+    public var signInCodes: (any SignInCodeStore)?
+    /// A store's identities at external identity providers (kind `oidc`).
+    public var externalIdentities: (any ExternalIdentityStore)?
     /// Runs for the life of the service (a connection pool, say); nil if none.
     public var run: (@Sendable () async throws -> Void)?
 
     public init(
         store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, listable: (any ListableSource)? = nil,
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
-        syncState: (any SyncStateStore)? = nil, run: (@Sendable () async throws -> Void)? = nil
+        syncState: (any SyncStateStore)? = nil, signInCodes: (any SignInCodeStore)? = nil,
+        externalIdentities: (any ExternalIdentityStore)? = nil, run: (@Sendable () async throws -> Void)? = nil
     ) {
+        self.signInCodes = signInCodes
+        self.externalIdentities = externalIdentities
         self.store = store
         self.source = source
         self.listable = listable

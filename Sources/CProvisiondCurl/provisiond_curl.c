@@ -1,0 +1,1 @@
+#include "provisiond_curl.h"

@@ -1,0 +1,1 @@
+// The mail kinds: smtp (libcurl) and file.
