@@ -47,6 +47,17 @@ struct CompiledStatement: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 
+    /// Whether a server error may have left a failed or stale preparation
+    /// behind under the statement's name: a syntax or access-rule error
+    /// (class 42), an unsupported feature (0A000, e.g. a cached plan after a
+    /// schema change), an invalid statement name (26000). Constraint
+    /// violations, serialization failures and the like leave it sound, and
+    /// renaming on them would prepare again on every connection for nothing.
+    static func mayHaveSpoiledPreparation(_ sqlState: String?) -> Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("42") || sqlState == "0A000" || sqlState == "26000"
+    }
+
     /// Every row of `text` with `bindings` on `connection`.
     static func rows(_ text: Text, _ bindings: PostgresBindings, on connection: PostgresConnection, logger: Logger) async throws -> [PostgresRow] {
         do {
@@ -55,8 +66,7 @@ struct CompiledStatement: PostgresPreparedStatement {
                 for try await row in try await connection.execute(CompiledStatement(bindings: bindings), logger: logger) { rows.append(row) }
                 return rows
             }
-        } catch let error as PSQLError where error.code == .server && error.serverInfo?[.sqlState]?.hasPrefix("23") != true {
-            // Not a constraint violation (which leaves the preparation sound): maybe a failed preparation.
+        } catch let error as PSQLError where error.code == .server && Self.mayHaveSpoiledPreparation(error.serverInfo?[.sqlState]) {
             text.renew()
             throw error
         }

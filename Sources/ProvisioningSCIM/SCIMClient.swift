@@ -34,8 +34,13 @@ public final class SCIMClient: IdentitySource {
         let url = settings.usersURL + Self.query([("filter", SCIMFilter.emailEquals(canonicalEmail)), ("count", "10")])
         switch await send(url, priority: .interactive) {
         case .ok(let body):
+            // The filter matches any of a user's emails; only a user whose mapped
+            // email is this one is this email's user (another's would be
+            // imported under a different address).
             let users = resources(body).compactMap { mapResource($0, fetchedAt: Date()) }.compactMap { resource -> SourceRecord? in
-                if case .active(let record) = resource { return record } else { return nil }
+                guard case .active(let record) = resource,
+                      EmailAddress.canonical(record.values[Attribute.email] ?? "") == canonicalEmail else { return nil }
+                return record
             }
             // Duplicates resolve to the oldest `meta.created`, then the lowest id.
             let chosen = users.min { ($0.createdAt ?? .distantFuture, $0.recordID ?? "") < ($1.createdAt ?? .distantFuture, $1.recordID ?? "") }

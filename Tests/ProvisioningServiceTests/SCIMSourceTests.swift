@@ -31,6 +31,19 @@ struct SCIMSourceTests {
         }
     }
 
+    @Test("an address that is only a secondary email of a SCIM user is not that user's login")
+    func secondaryEmailIsNotTheUser() async throws {
+        let primary = SCIMServer.email("mary")
+        let secondary = SCIMServer.email("mary-alias")
+        let id = try await SCIMServer.createUser(email: primary, name: "Mary Jackson")
+        try await SCIMServer.patch(id, "emails", [["value": primary, "primary": true], ["value": secondary]])
+        try await ServiceHarness.run(try Self.options(order: ["app_db", "directory"])) { (harness, client) async throws in
+            #expect(try await AuthFixtures.login(client, secondary).status == .unauthorized)
+            #expect(try await harness.pipeline.store.user(canonicalEmail: primary) == nil, "nothing imported under another address")
+            #expect(try await AuthFixtures.login(client, primary).status == .ok)
+        }
+    }
+
     @Test("a user in Airtable and SCIM is linked to both; each source's changes apply by its own snapshot")
     func linkedToBoth() async throws {
         let email = SCIMServer.email("ada")
@@ -59,7 +72,7 @@ struct SCIMSourceTests {
     func directoryOnly() async throws {
         let email = SCIMServer.email("alan")
         let id = try await SCIMServer.createUser(email: email, name: "Alan")
-        try await ServiceHarness.run(try Self.options(order: ["app_db", "directory"])) { harness, client in
+        try await ServiceHarness.run(try Self.options(order: ["app_db", "directory"])) { (harness, client) async throws in
             let response = try await AuthFixtures.login(client, email)
             #expect(response.status == .ok)
             #expect(try await harness.pipeline.store.user(source: "directory", recordID: id) != nil)
@@ -84,7 +97,7 @@ struct SCIMSourceTests {
     func deactivation() async throws {
         let email = SCIMServer.email("linus")
         let id = try await SCIMServer.createUser(email: email, name: "Linus")
-        try await ServiceHarness.run(try Self.options(order: ["app_db", "directory"])) { harness, client in
+        try await ServiceHarness.run(try Self.options(order: ["app_db", "directory"])) { (harness, client) async throws in
             #expect(try await AuthFixtures.login(client, email).status == .ok)
             let engine = try SyncFixtures.engine(harness)
             let directory = try #require(engine.sources.first)
