@@ -6,8 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
+source scripts/lib/build_deps.sh
 trap pg_stop EXIT
+ensure_build_deps
 swift build -c release --product provision-bench --scratch-path .build-release >&2
 pg_start
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
-.build-release/release/provision-bench abuse --database-url "$DATABASE_URL" "$@"
+# BENCH_COMMAND=code runs the emailed-code bench instead (scripts/bench-code.sh).
+.build-release/release/provision-bench "${BENCH_COMMAND:-abuse}" --database-url "$DATABASE_URL" "$@"

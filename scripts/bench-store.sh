@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/pgbench.sh
+source scripts/lib/build_deps.sh
 trap pg_stop EXIT
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+ensure_build_deps
 swift build -c release --product provision-bench --scratch-path .build-release >&2
 pg_start
 pgbench_prepare

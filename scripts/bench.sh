@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/pgbench.sh
 source scripts/lib/sim.sh
+source scripts/lib/build_deps.sh
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 SIM_LATENCY_MS=${SIM_LATENCY_MS:-20}
@@ -25,6 +26,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 for product in provision-bench provisiond airtable-sim; do
+    ensure_build_deps
     swift build -c release --product "$product" --scratch-path .build-release >&2
 done
 BIN=.build-release/release

@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/sim.sh
+source scripts/lib/build_deps.sh
 apt_install_if_missing curl curl
 
 SCHEMATHESIS_VENV=${SCHEMATHESIS_VENV:-/tmp/provisiond-schemathesis-venv}
@@ -61,6 +62,7 @@ fi
 "$SCHEMATHESIS_VENV/bin/schemathesis" --version >&2
 
 # 2. The binaries.
+ensure_build_deps
 swift build --product provisiond >&2
 swift build --product airtable-sim >&2
 BIN=$(swift build --show-bin-path)
@@ -125,7 +127,12 @@ auth:
   # The failure floor would default to the 5 s timeout above plus bcrypt on
   # every generated 401; the floor itself is tested in the suite.
   min_failure_ms: 300
+credentials:
+  - kind: password
+  - kind: email_code
+    mailer: {kind: file, directory: \${MAIL_DIR}}
 YAML
+export MAIL_DIR="$WORK/mail"
 export AIRTABLE_API_URL
 
 PORT=$(pg_free_port)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The demo: a throwaway PostgreSQL, airtable-sim seeded with three users, and
+# The demo: a throwaway PostgreSQL, airtable-sim seeded with four users (one
+# with no password hash, who signs in by emailed code; mail goes to .eml files), and
 # `provisiond serve` on top. Prints commands to try; Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/sim.sh
+source scripts/lib/build_deps.sh
 apt_install_if_missing curl curl
 
 PORT=${PORT:-8080}
@@ -20,6 +22,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "building (the first build takes about 11 minutes)..." >&2
+ensure_build_deps
 swift build --product provisiond >&2
 swift build --product airtable-sim >&2
 BIN=$(swift build --show-bin-path)
@@ -31,6 +34,7 @@ export AIRTABLE_BASE_ID=appSim00000000001
 export WEBHOOK_SECRET=whsec_ZGVtby13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5
 export WEBHOOK_TOKEN=demo-shared-token-0123456789
 mkdir -p "$PG_TMP/logs"
+export MAIL_DIR="$PG_TMP/mail"
 sim_start "$BIN" "$PG_TMP/logs" --seed demo/airtable-seed.yaml
 
 "$BIN/provisiond" serve --config providers.yaml --port "$PORT" --management-port "$MANAGEMENT_PORT" &
@@ -48,6 +52,18 @@ PostgreSQL: $DATABASE_URL
 
 Try, in another terminal:
   curl -s http://127.0.0.1:$PORT/readyz
+  # katherine@example.com is only in "Airtable", with no password hash: she signs in by emailed code
+  curl -s -X POST http://127.0.0.1:$PORT/api/auth/code/start -H 'Content-Type: application/json' \\
+       -d '{"email": "katherine@example.com"}'
+  # the mail is an .eml file in $MAIL_DIR; take the code from it
+  CODE=\$(grep -ho 'code is [0-9]*' $MAIL_DIR/*.eml | tail -1 | grep -o '[0-9]*\$'); echo "code: \$CODE"
+  ACCESS=\$(curl -s -X POST http://127.0.0.1:$PORT/api/auth/code/verify -H 'Content-Type: application/json' \\
+       -d "{\\"email\\": \\"katherine@example.com\\", \\"code\\": \\"\$CODE\\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'); echo "\$ACCESS"
+  # she sets a password (no current one needed within 10 minutes of a code sign-in), then logs in with it
+  curl -s -o /dev/null -w '%{http_code}\\n' -X POST http://127.0.0.1:$PORT/api/auth/password -H "Authorization: Bearer \$ACCESS" \\
+       -H 'Content-Type: application/json' -d '{"password": "katherine-password"}'
+  curl -s -X POST http://127.0.0.1:$PORT/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email": "katherine@example.com", "password": "katherine-password"}'
   # create a user in "Airtable" (the simulator); the password is demo-password
   curl -s -X POST "$AIRTABLE_API_URL/v0/$AIRTABLE_BASE_ID/Users" -H "Authorization: Bearer $AIRTABLE_TOKEN" \\
        -H 'Content-Type: application/json' \\

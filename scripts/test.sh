@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test against a throwaway PostgreSQL and a real SCIM server
-# (scim2-server), both started and stopped here.
+# Runs every test against a throwaway PostgreSQL, a real SCIM server
+# (scim2-server) and real SMTP servers (aiosmtpd), all started and stopped here.
 # Extra arguments go to `swift test` (e.g. --filter ProvisioningTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/scim.sh
+source scripts/lib/smtp.sh
+source scripts/lib/build_deps.sh
 apt_install_if_missing curl curl
-trap 'scim_stop; pg_stop' EXIT
+apt_install_if_missing openssl openssl
+trap 'smtp_stop; scim_stop; pg_stop' EXIT
 pg_start
 scim_start
+smtp_start
+ensure_build_deps
 swift build --build-tests
 swift test --skip-build "$@"

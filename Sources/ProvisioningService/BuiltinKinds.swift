@@ -1,5 +1,6 @@
 import Provisioning
 import ProvisioningAirtable
+import ProvisioningMail
 import ProvisioningPostgres
 import ProvisioningSCIM
 import ProvisioningSignatures
@@ -18,6 +19,8 @@ public enum BuiltinKinds {
         try registry.register(scheme: SharedTokenScheme())
         try registry.register(credential: PasswordCredentialFactory())
         try registry.register(credential: EmailCodeCredentialFactory())
+        try registry.register(mailer: SMTPMailerFactory())
+        try registry.register(mailer: FileMailerFactory())
     }
 
     /// A registry of the shipped kinds. A duplicate here is a programming

@@ -23,6 +23,8 @@ struct BenchService {
         var negativeCacheSeconds = 30
         /// `auth.min_failure_ms`; nil: the default floor (timeout_ms + one bcrypt verify).
         var minFailureMs: Int?
+        /// More top-level YAML (a `credentials:` section, say).
+        var extraYAML = ""
     }
 
     let pipeline: BuiltPipeline
@@ -68,6 +70,7 @@ struct BenchService {
         sync:
           interval_s: 0
           reconcile_interval_s: 0
+        \(options.extraYAML)
         """
     }
 

@@ -69,14 +69,68 @@ struct KindSampleTests {
                 webhook:
                   schemes:
                 \(registry.schemes.values.sorted { $0.kind < $1.kind }.map { Self.indented(Self.indented($0.sampleConfig)) }.joined(separator: "\n"))
+                credentials:
+                \(registry.credentials.values.sorted { $0.kind < $1.kind }.map { Self.indented($0.sampleConfig) }.joined(separator: "\n"))
                 """
             do {
                 let config = try ConfigLoader(registry: registry, environment: [:]).load(yaml: yaml, file: "sample.yaml")
                 #expect(config.providers.count == 1 + sources.count)
                 #expect(config.webhook.schemes.count == registry.schemes.count)
+                #expect(config.credentials.count == registry.credentials.count)
             } catch {
                 Issue.record("samples with store \(store.kind): \(error.description)")
             }
+        }
+    }
+
+    @Test("the sample of every mailer kind decodes as the mailer of email_code")
+    func mailerSamplesDecode() throws {
+        let registry = BuiltinKinds.registry()
+        #expect(!registry.mailers.isEmpty)
+        for mailer in registry.mailers.values {
+            let yaml = """
+                version: 1
+                providers:
+                  - {name: app_db, kind: memory}
+                credentials:
+                  - kind: email_code
+                \(Self.indented(Self.indented(mailer.sampleConfig)))
+                """
+            do {
+                let config = try ConfigLoader(registry: registry, environment: [:]).load(yaml: yaml, file: "sample.yaml")
+                #expect(config.credentials.map(\.kind) == ["email_code"], "\(mailer.kind)")
+            } catch {
+                Issue.record("mailer sample \(mailer.kind): \(error.description)")
+            }
+        }
+    }
+
+    @Test("smtp settings: tls none only for a loopback host, a known tls word, a from address, both or neither credentials", arguments: [
+        ("host: mail.example.com\n      tls: none\n      from: a@example.com", "credentials[0].mailer.tls: tls: none is allowed only for a loopback host"),
+        ("host: 127.0.0.1\n      tls: none\n      from: a@example.com", nil),
+        ("tls: ssl\n      from: a@example.com", "credentials[0].mailer.tls: expected one of starttls, implicit, none"),
+        ("tls: starttls", "credentials[0].mailer: missing required key 'from'"),
+        ("username: mailer\n      from: a@example.com", "credentials[0].mailer.username: set both username and password, or neither"),
+        ("from: a@example.com\n      colour: blue", "credentials[0].mailer.colour: unknown key 'colour'"),
+    ] as [(String, String?)])
+    func smtpSettings(_ lines: String, _ problem: String?) throws {
+        let yaml = """
+            version: 1
+            providers:
+              - {name: app_db, kind: memory}
+            credentials:
+              - kind: email_code
+                mailer:
+                  kind: smtp
+                  \(lines)
+            """
+        do {
+            _ = try ConfigLoader(registry: BuiltinKinds.registry(), environment: [:]).load(yaml: yaml, file: "smtp.yaml")
+            #expect(problem == nil, "expected: \(problem ?? "")")
+        } catch {
+            let problem = try #require(problem, "unexpected: \(error.description)")
+            #expect(error.description.contains(problem), "\(error.description)")
+            #expect(error.description.contains("smtp.yaml:"))
         }
     }
 }

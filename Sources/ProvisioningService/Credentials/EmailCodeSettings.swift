@@ -37,7 +37,7 @@ struct EmailCodeCredentialFactory: CredentialRoutesFactory {
         """
 
     func decode(_ section: ConfigSection, registry: KindRegistry) -> EmailCodeSettings? {
-        let ttl = section.int("code_ttl_s", default: 600, range: 60...86_400)
+        let ttl = section.int("code_ttl_s", default: 600, range: 1...86_400)
         let attempts = section.int("max_attempts", default: 5, range: 1...100)
         let perWindow = section.int("max_codes_per_window", default: 3, range: 1...1000)
         let window = section.int("window_s", default: 900, range: 1...86_400)
@@ -47,7 +47,7 @@ struct EmailCodeCredentialFactory: CredentialRoutesFactory {
             section.problem(at: "link_url", "expected an http(s) URL containing {token}")
         }
         let subject = section.string("subject", default: "Your sign-in code")
-        if subject.contains(where: { $0 == "\r" || $0 == "\n" }) { section.problem(at: "subject", "must be one line") }
+        if subject.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) { section.problem(at: "subject", "must be one line") }
         guard let mailer = section.mailer(registry: registry) else { return nil }
         return EmailCodeSettings(
             codeTTLSeconds: ttl, maxAttempts: attempts, maxCodesPerWindow: perWindow, windowSeconds: window, codeDigits: digits,

@@ -1,1 +1,0 @@
-// The mail kinds: smtp (libcurl) and file.
