@@ -118,19 +118,21 @@ let package = Package(
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "ProvisioningTestKit", dependencies: ["Provisioning", "ProvisioningPostgres"], path: "Tests/ProvisioningTestKit"),
+        .target(name: "ProvisioningTestKit", dependencies: [
+            "Provisioning", "ProvisioningPostgres",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Tests/ProvisioningTestKit"),
         .testTarget(name: "ProvisioningTests", dependencies: [
             "Provisioning", "ProvisioningTestKit", .product(name: "Logging", package: "swift-log"),
         ],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ProvisioningPostgresTests", dependencies: ["ProvisioningPostgres", "ProvisioningTestKit"]),
         .testTarget(name: "ProvisioningMailTests", dependencies: ["ProvisioningMail"]),
-        .testTarget(name: "ProvisioningOIDCTests", dependencies: [
-            "ProvisioningOIDC",
-            .product(name: "JWTKit", package: "jwt-kit"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .testTarget(name: "ProvisioningOIDCTests", dependencies: ["ProvisioningOIDC", "ProvisioningTestKit"]),
         .testTarget(name: "ProvisioningAirtableTests", dependencies: ["ProvisioningAirtable", "AirtableSim"]),
         .testTarget(name: "ProvisioningServiceTests", dependencies: [
             "ProvisioningService", "ProvisioningSCIM", "AirtableSim", "ProvisioningTestKit",

@@ -19,6 +19,7 @@ public enum BuiltinKinds {
         try registry.register(scheme: SharedTokenScheme())
         try registry.register(credential: PasswordCredentialFactory())
         try registry.register(credential: EmailCodeCredentialFactory())
+        try registry.register(credential: OIDCCredentialFactory())
         try registry.register(mailer: SMTPMailerFactory())
         try registry.register(mailer: FileMailerFactory())
     }

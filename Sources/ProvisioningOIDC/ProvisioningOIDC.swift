@@ -1,1 +1,0 @@
-// OpenID Connect id_token verification.
