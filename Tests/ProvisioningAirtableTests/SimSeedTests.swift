@@ -13,13 +13,13 @@ struct SimSeedTests {
         return url.path
     }
 
-    @Test("the demo seed loads three users into a declared table")
+    @Test("the demo seed loads four users into a declared table, one without a password hash")
     func demoSeed() async throws {
         try await SimHarness.with { h in
             try h.sim.seed(fromFile: Self.repoRoot.appendingPathComponent("demo/airtable-seed.yaml").path)
             let users = try await h.get(h.tablePath() + "?sort[0][field]=Email")
-            #expect(users.records.map { $0.fieldsObject["Email"] } == ["ada@example.com", "alan@example.com", "grace@example.com"])
-            let grace = try #require(users.records.last)
+            #expect(users.records.map { $0.fieldsObject["Email"] } == ["ada@example.com", "alan@example.com", "grace@example.com", "katherine@example.com"])
+            let grace = try #require(users.records.first { $0.idString == "recDemoGrace00002" })
             #expect(grace.idString == "recDemoGrace00002")
             #expect(grace["createdTime"] == "2026-01-06T10:30:00.000Z")
             #expect(grace.fieldsObject["Last Modified"] == "2026-02-01T12:00:00.000Z")
@@ -27,7 +27,9 @@ struct SimSeedTests {
             let unknown = try await h.request(.POST, h.tablePath(), json: ["fields": ["Shoe Size": 9]])
             #expect(unknown.errorType == "UNKNOWN_FIELD_NAME")
             let changed = try await h.filter("IS_AFTER({Last Modified}, '2026-03-01T00:00:00.000Z')")
-            #expect(changed.records.map(\.idString) == ["recDemoAlan000003"])
+            #expect(changed.records.map(\.idString) == ["recDemoAlan000003", "recDemoKate000004"])
+            let katherine = try #require(users.records.last)
+            #expect(katherine.fieldsObject["Password Hash"] == nil, "the Airtable-first user has no hash")
         }
     }
 
