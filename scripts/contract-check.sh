@@ -131,6 +131,10 @@ credentials:
   - kind: password
   - kind: email_code
     mailer: {kind: file, directory: \${MAIL_DIR}}
+  # No identity provider listens on port 9: well-formed tokens get 503, others 401.
+  - kind: oidc
+    issuer: http://127.0.0.1:9
+    client_id: contract-check
 YAML
 export MAIL_DIR="$WORK/mail"
 export AIRTABLE_API_URL

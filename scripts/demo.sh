@@ -56,7 +56,7 @@ Try, in another terminal:
   curl -s -X POST http://127.0.0.1:$PORT/api/auth/code/start -H 'Content-Type: application/json' \\
        -d '{"email": "katherine@example.com"}'
   # the mail is an .eml file in $MAIL_DIR; take the code from it
-  CODE=\$(grep -ho 'code is [0-9]*' $MAIL_DIR/*.eml | tail -1 | grep -o '[0-9]*\$'); echo "code: \$CODE"
+  CODE=\$(until grep -ho 'code is [0-9]\\+' $MAIL_DIR/*.eml 2>/dev/null | tail -1 | grep -o '[0-9]\\+\$'; do sleep 0.2; done); echo "code: \$CODE"
   ACCESS=\$(curl -s -X POST http://127.0.0.1:$PORT/api/auth/code/verify -H 'Content-Type: application/json' \\
        -d "{\\"email\\": \\"katherine@example.com\\", \\"code\\": \\"\$CODE\\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'); echo "\$ACCESS"
   # she sets a password (no current one needed within 10 minutes of a code sign-in), then logs in with it

@@ -56,10 +56,7 @@ struct AbuseBench: AsyncParsableCommand {
                 databaseURL: databaseURL, simURL: simURL, base: SimConfiguration.defaultBase,
                 options: .init(requestsPerSecond: 1000, negativeCacheSeconds: 0, minFailureMs: floor))
             let client = LoadClient(http: http, baseURL: service.baseURL)
-            let email = "hit-\(UUID().uuidString.prefix(8).lowercased())@bench.example"
-            _ = try await service.pipeline.store.upsert(SourceRecord(
-                recordID: nil, values: ["email": email, "password_hash": BenchFixtures.passwordHash], modifiedAt: Date()))
-            _ = await client.login(email)
+            let email = try await service.warmStoreUser("hit", client: client)
             var hits = Samples(), unknown = Samples(), wrong = Samples()
             for index in 0..<logins {
                 guard await timed(&hits, { await client.login(email) }).status == 200 else { throw BenchError("a login hit failed") }

@@ -46,10 +46,7 @@ struct CodeBench: AsyncParsableCommand {
             options: .init(requestsPerSecond: 1000, negativeCacheSeconds: 0, minFailureMs: floor, extraYAML: credentials))
         defer { try? FileManager.default.removeItem(at: mail) }
         let client = LoadClient(http: http, baseURL: service.baseURL)
-        let email = "code-\(UUID().uuidString.prefix(8).lowercased())@bench.example"
-        _ = try await service.pipeline.store.upsert(SourceRecord(
-            recordID: nil, values: ["email": email, "password_hash": BenchFixtures.passwordHash], modifiedAt: Date()))
-        _ = await client.login(email)
+        let email = try await service.warmStoreUser("code", client: client)
         var logins = Samples(), starts = Samples(), verifies = Samples()
         for index in 0..<signIns {
             guard await timed(&logins, { await client.login(email) }).status == 200 else { throw BenchError("a password login failed") }

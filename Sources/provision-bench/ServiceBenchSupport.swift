@@ -171,6 +171,18 @@ struct LoadClient {
     }
 }
 
+extension BenchService {
+    /// A user in the store only, with the bench password, logged in once
+    /// (warm pools and caches); returns its email.
+    func warmStoreUser(_ prefix: String, client: LoadClient) async throws -> String {
+        let email = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())@bench.example"
+        _ = try await pipeline.store.upsert(SourceRecord(
+            recordID: nil, values: ["email": email, "password_hash": BenchFixtures.passwordHash], modifiedAt: Date()))
+        _ = await client.login(email)
+        return email
+    }
+}
+
 enum BenchFixtures {
     /// bcrypt (cost 10) of `password`, as the tests and the demo seed use.
     static let password = "demo-password"

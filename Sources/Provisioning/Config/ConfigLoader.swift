@@ -69,11 +69,7 @@ public struct ConfigLoader: Sendable {
         for item in items {
             guard let section = ConfigSection.make(item.node, path: item.path, diagnostics: top.diagnostics),
                   let kind = section.requiredString("kind") else { continue }
-            guard let factory = registry.credentials[kind] else {
-                let known = registry.credentials.isEmpty ? "none" : registry.credentials.keys.sorted().joined(separator: ", ")
-                section.problem(at: "kind", "unknown credential kind '\(kind)' (registered: \(known))")
-                continue
-            }
+            guard let factory = section.registered(kind, in: registry.credentials, what: "credential") else { continue }
             if declarations.contains(where: { $0.kind == kind }) { section.problem(at: "kind", "credential kind '\(kind)' is declared twice") }
             let settings = factory.decode(section, registry)
             section.rejectUnknownKeys()
@@ -97,11 +93,7 @@ public struct ConfigLoader: Sendable {
             let kind = section.requiredString("kind")
             if let name, !names.insert(name).inserted { section.problem(at: "name", "provider name '\(name)' is declared twice") }
             guard let kind else { continue }
-            guard let factory = registry.providers[kind] else {
-                let known = registry.providers.isEmpty ? "none" : registry.providers.keys.sorted().joined(separator: ", ")
-                section.problem(at: "kind", "unknown provider kind '\(kind)' (registered: \(known))")
-                continue
-            }
+            guard let factory = section.registered(kind, in: registry.providers, what: "provider") else { continue }
             let settings = factory.decode(section)
             section.rejectUnknownKeys()
             guard let name, let settings else { continue }
@@ -206,11 +198,7 @@ public struct ConfigLoader: Sendable {
         for item in section.list("schemes") ?? [] {
             guard let scheme = ConfigSection.make(item.node, path: item.path, diagnostics: top.diagnostics),
                   let kind = scheme.requiredString("kind") else { continue }
-            guard let factory = registry.schemes[kind] else {
-                let known = registry.schemes.isEmpty ? "none" : registry.schemes.keys.sorted().joined(separator: ", ")
-                scheme.problem(at: "kind", "unknown signature scheme kind '\(kind)' (registered: \(known))")
-                continue
-            }
+            guard let factory = scheme.registered(kind, in: registry.schemes, what: "signature scheme") else { continue }
             let settings = factory.decode(scheme)
             scheme.rejectUnknownKeys()
             if let settings {

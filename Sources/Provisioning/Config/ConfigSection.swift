@@ -174,6 +174,15 @@ public final class ConfigSection {
         return Self.make(node, path: childPath(key), diagnostics: diagnostics)
     }
 
+    /// The factory registered for `kind` in `table`; nil after reporting an
+    /// unknown `what` kind at this section's `kind` key, with the known ones.
+    public func registered<Factory>(_ kind: String, in table: [String: Factory], what: String) -> Factory? {
+        if let factory = table[kind] { return factory }
+        let known = table.isEmpty ? "none" : table.keys.sorted().joined(separator: ", ")
+        problem(at: "kind", "unknown \(what) kind '\(kind)' (registered: \(known))")
+        return nil
+    }
+
     /// Report every key that no accessor asked for.
     public func rejectUnknownKeys() {
         for (keyNode, _) in mapping {

@@ -7,11 +7,7 @@ extension ConfigSection {
             return nil
         }
         guard let kind = section.requiredString("kind") else { return nil }
-        guard let factory = registry.mailers[kind] else {
-            let known = registry.mailers.isEmpty ? "none" : registry.mailers.keys.sorted().joined(separator: ", ")
-            section.problem(at: "kind", "unknown mailer kind '\(kind)' (registered: \(known))")
-            return nil
-        }
+        guard let factory = section.registered(kind, in: registry.mailers, what: "mailer") else { return nil }
         let settings = factory.decode(section)
         section.rejectUnknownKeys()
         return settings.map { MailerDeclaration(kind: kind, settings: $0, factory: factory) }
