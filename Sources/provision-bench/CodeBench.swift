@@ -38,7 +38,7 @@ struct CodeBench: AsyncParsableCommand {
             credentials:
               - kind: password
               - kind: email_code
-                max_codes_per_window: 1000000
+                max_codes_per_window: 1000
                 mailer: {kind: file, directory: \(mail.path)}
             """
         let service = try await BenchService.start(
