@@ -130,7 +130,9 @@ auth:
 credentials:
   - kind: password
   - kind: email_code
-    mailer: {kind: file, directory: \${MAIL_DIR}}
+    mailer:
+      kind: file
+      directory: \${MAIL_DIR}
   # No identity provider listens on port 9: well-formed tokens get 503, others 401.
   - kind: oidc
     issuer: http://127.0.0.1:9
