@@ -103,15 +103,23 @@ public final class OIDCVerifier: Sendable {
     /// (or failed in the last 5 s); joins a fetch already running.
     private func refetch() async throws(OIDCRejection) {
         let clock = ContinuousClock.now
-        let task: Task<Result<OIDCKeySet, OIDCRejection>, Never>? = state.withLock { state in
-            if let running = state.inflight { return running }
-            if let last = state.lastFetch, clock - last < refetchInterval { return nil }
-            if let failed = state.lastFailure, clock - failed < Self.retryAfterFailure { return nil }
+        enum Next { case join(Task<Result<OIDCKeySet, OIDCRejection>, Never>), keepCache, stillFailing }
+        let next: Next = state.withLock { state in
+            if let running = state.inflight { return .join(running) }
+            if let last = state.lastFetch, clock - last < refetchInterval { return .keepCache }
+            // The last fetch failed a moment ago: the provider is still
+            // unavailable (503), not the token wrong (401).
+            if let failed = state.lastFailure, clock - failed < Self.retryAfterFailure { return .stillFailing }
             let task = Task { await self.fetchKeySet() }
             state.inflight = task
-            return task
+            return .join(task)
         }
-        guard let task else { return }
+        let task: Task<Result<OIDCKeySet, OIDCRejection>, Never>
+        switch next {
+        case .keepCache: return
+        case .stillFailing: throw .providerUnavailable("the last discovery or JWKS fetch failed moments ago")
+        case .join(let running): task = running
+        }
         let result = await task.value
         state.withLock { state in
             guard state.inflight == task else { return }
