@@ -57,31 +57,22 @@ struct EmailCodeTests {
         }
     }
 
-    @Test("over a real SMTP server with STARTTLS and AUTH: the code in the received mail signs in")
-    func overSMTP() async throws {
+    @Test("over a real SMTP server, plain and with STARTTLS + AUTH: the code in the received mail signs in", arguments: ["plain", "starttls"])
+    func overSMTP(_ mode: String) async throws {
         let env = ProcessInfo.processInfo.environment
-        guard let directory = env["SMTP_MAIL_DIR"], let port = env["SMTP_STARTTLS_PORT"], let user = env["SMTP_USER"],
-              let password = env["SMTP_PASSWORD"], let caFile = env["SMTP_CA_FILE"] else {
+        guard let directory = env["SMTP_MAIL_DIR"], let plainPort = env["SMTP_PLAIN_PORT"], let tlsPort = env["SMTP_STARTTLS_PORT"],
+              let user = env["SMTP_USER"], let password = env["SMTP_PASSWORD"], let caFile = env["SMTP_CA_FILE"] else {
             Issue.record("the SMTP servers are not running: run the tests with scripts/test.sh")
             return
         }
+        let mailer = mode == "plain"
+            ? ["port: \(plainPort)", "tls: none"]
+            : ["port: \(tlsPort)", "tls: starttls", "username: \(user)", "password: \(password)", "ca_file: \(caFile)"]
         var options = AuthFixtures.options(auth: ["min_failure_ms: 0"])
-        options.extraYAML += """
-
-            credentials:
-              - kind: email_code
-                subject: Your code for the test app
-                mailer:
-                  kind: smtp
-                  host: 127.0.0.1
-                  port: \(port)
-                  tls: starttls
-                  username: \(user)
-                  password: \(password)
-                  ca_file: \(caFile)
-                  from: "Test App <no-reply@example.com>"
-            """
-        let email = "smtp-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        options.extraYAML += "\n" + (["credentials:", "  - kind: email_code", "    subject: Your code for the test app", "    mailer:",
+                                       "      kind: smtp", "      host: 127.0.0.1", "      from: \"Test App <no-reply@example.com>\""]
+                                      + mailer.map { "      " + $0 }).joined(separator: "\n")
+        let email = "smtp-\(mode)-\(UUID().uuidString.prefix(8).lowercased())@example.com"
         try await ServiceHarness.run(options) { harness, client in
             AuthFixtures.airtableUser(harness, email: email, hash: "")
             #expect(try await Self.start(client, email).status == .accepted)
