@@ -3,14 +3,14 @@ import Provisioning
 
 /// Why a message cannot be written; never carries the message body.
 public enum MailError: Error, CustomStringConvertible, Equatable {
-    /// A header value with CR or LF in it (header injection), or no address.
+    /// A header value with CR or LF in it (header injection), no address, or a line over 998 octets.
     case invalidHeader(String)
     /// The transfer failed (the mail server's or the file system's words).
     case sendFailed(String)
 
     public var description: String {
         switch self {
-        case .invalidHeader(let name): "mail header \(name) is invalid (line break or no address)"
+        case .invalidHeader(let name): "mail header \(name) is invalid (line break, no address or too long)"
         case .sendFailed(let why): "mail not sent: \(why)"
         }
     }
@@ -28,9 +28,13 @@ public enum RFC5322Message {
         guard let sender = address(in: from) else { throw .invalidHeader("From") }
         let domain = sender.split(separator: "@").last.map(String.init) ?? "localhost"
         let boundary = "=_provisiond_\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
+        let headers = [("From", mailbox(from)), ("To", mailbox(message.to))]
+        for (name, value) in headers where value.split(separator: "\r\n").contains(where: { $0.utf8.count + name.utf8.count + 2 > 998 }) {
+            throw .invalidHeader(name)
+        }
         let lines = [
-            "From: \(from)",
-            "To: \(message.to)",
+            "From: \(headers[0].1)",
+            "To: \(headers[1].1)",
             "Subject: \(encodedWord(message.subject))",
             "Date: \(dateText(date))",
             "Message-ID: <\(messageID ?? UUID().uuidString.lowercased())@\(domain)>",
@@ -65,9 +69,22 @@ public enum RFC5322Message {
         return candidate
     }
 
-    /// RFC 2047 encoded words (base64) when the text is not plain ASCII.
+    /// `Name <user@host>` with a non-ASCII display name as RFC 2047 encoded
+    /// words; anything else as given.
+    static func mailbox(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") else { return trimmed }
+        var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        guard !name.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) else { return trimmed }
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") { name = String(name.dropFirst().dropLast()) }
+        return "\(encodedWord(name)) \(trimmed[open...])"
+    }
+
+    /// RFC 2047 encoded words (base64) when the text is not plain ASCII or too long.
     static func encodedWord(_ text: String) -> String {
-        guard !text.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) else { return text }
+        // Plain ASCII stays as is unless it would make a line over 998 octets;
+        // encoded words are folded onto lines of their own.
+        guard text.utf8.count > 900 || !text.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) else { return text }
         // Each word holds whole characters, at most 45 bytes (60 in base64).
         var words: [String] = []
         var chunk = Data()

@@ -37,8 +37,16 @@ public struct SMTPSettings: Sendable, Equatable {
         self.caFile = caFile
     }
 
+    /// `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (a dotted quad:
+    /// a name such as `127.example.com` is not loopback).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        let host = host.lowercased()
+        if host == "localhost" || host == "localhost." || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber) && Int(octet).map { $0 <= 255 } == true
+        }
     }
 }
 
@@ -79,6 +87,9 @@ public struct SMTPMailerFactory: MailerFactory {
         }
         let timeout = section.int("timeout_ms", default: 10_000, range: 100...300_000)
         let caFile = section.string("ca_file")
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            section.problem(at: "ca_file", "cannot read the CA file '\(caFile)'")
+        }
         guard let from else { return nil }
         return SMTPSettings(
             host: host, port: port, tls: tls, username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password,

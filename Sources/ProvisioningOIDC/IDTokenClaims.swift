@@ -1,20 +1,22 @@
 import Foundation
-import JWTKit
 
-/// The claims of an id_token that sign-in reads; checked by `OIDCVerifier`
-/// (jwt-kit only verifies the signature).
-struct IDTokenClaims: JWTPayload {
+/// The claims of an id_token that sign-in reads. A claim of the wrong JSON
+/// type reads as missing; `OIDCVerifier.check` decides what is required.
+struct IDTokenClaims: Decodable, Sendable {
     var iss: String?
     var sub: String?
-    var aud: AudienceClaim?
+    /// `aud` as a string or an array of strings.
+    var aud: [String]?
     var exp: Double?
     var iat: Double?
+    var authTime: Double?
     var nonce: String?
     var email: String?
     var emailVerified: Bool?
 
     enum CodingKeys: String, CodingKey {
         case iss, sub, aud, exp, iat, nonce, email
+        case authTime = "auth_time"
         case emailVerified = "email_verified"
     }
 
@@ -22,9 +24,14 @@ struct IDTokenClaims: JWTPayload {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         iss = try? container.decode(String.self, forKey: .iss)
         sub = try? container.decode(String.self, forKey: .sub)
-        aud = try? container.decode(AudienceClaim.self, forKey: .aud)
+        if let single = try? container.decode(String.self, forKey: .aud) {
+            aud = [single]
+        } else {
+            aud = try? container.decode([String].self, forKey: .aud)
+        }
         exp = try? container.decode(Double.self, forKey: .exp)
         iat = try? container.decode(Double.self, forKey: .iat)
+        authTime = try? container.decode(Double.self, forKey: .authTime)
         nonce = try? container.decode(String.self, forKey: .nonce)
         email = try? container.decode(String.self, forKey: .email)
         // Some providers send "true" as a string.
@@ -34,8 +41,4 @@ struct IDTokenClaims: JWTPayload {
             emailVerified = text.lowercased() == "true"
         }
     }
-
-    func encode(to encoder: any Encoder) throws {}
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -5,57 +5,74 @@ import NIOCore
 import NIOFoundationCompat
 import Synchronization
 
-/// Verifies id_tokens of one issuer (CONTRACT.md §7): RS256 and ES256 only,
-/// keys from the issuer's discovery document and JWKS, `iss`, `aud`, `exp`,
-/// `iat`, `nonce` and `email_verified`. The JWKS is cached; a token with an
-/// unknown `kid` refetches it at most once a minute (concurrent refetches
-/// share one request), so a flood of made-up kids costs one request a minute.
+/// Verifies id_tokens of one issuer (CONTRACT.md §7).
+///
+/// - Algorithms: RS256 and ES256 only. The header's `alg` is checked before
+///   any key lookup (`none`, every `HS*` and anything else are refused), and
+///   the key must match the token's `kid` and be of the algorithm's type (an
+///   RSA JWK for RS256, an EC P-256 JWK for ES256; a JWK that declares `alg`
+///   declares that one). This defeats "HS256 keyed with the public key" and
+///   "another key under a published kid".
+/// - Keys: from the `jwks_uri` of `{issuer}/.well-known/openid-configuration`,
+///   whose `issuer` must equal the configured one. The JWKS is cached; a
+///   token with a `kid` not in the cache refetches it, at most once a minute
+///   (concurrent refetches share one request; after a failed fetch another is
+///   tried after 5 s). A known `kid` costs no network call.
+/// - Claims: `iss`, `aud` (string or array), `exp` (60 s leeway), `iat`
+///   (present, at most 60 s ahead), `nonce` when one is expected, `sub`,
+///   `email`, and `email_verified` (bool or "true") when required.
 public final class OIDCVerifier: Sendable {
     static let allowedAlgorithms: Set<String> = ["RS256", "ES256"]
     /// Clock skew allowed on `exp` and `iat`.
-    static let leewaySeconds: Double = 60
-    /// The contract's "at most once a minute"; tests may shorten it.
-    let refetchInterval: Duration
-    /// After a failed fetch another may start this soon (the provider may be back).
-    static let retryAfterFailure: Duration = .seconds(5)
+    static let leewaySeconds: TimeInterval = 60
+    /// The contract's "at most once a minute" for refetches on an unknown kid.
+    static let refetchIntervalSeconds: TimeInterval = 60
+    /// After a failed fetch another may start this soon (the provider may be back);
+    /// until then unknown kids are answered `providerUnavailable` without a request.
+    static let retryAfterFailureSeconds: TimeInterval = 5
+    /// Discovery documents and JWKS larger than this are refused.
     static let maxDocumentBytes = 1 << 20
 
-    let settings: OIDCSettings
+    public let settings: OIDCSettings
     let http: HTTPClient
     let now: @Sendable () -> Date
 
+    private typealias Fetch = Task<Result<OIDCKeySet, OIDCRejection>, Never>
+
     private struct State {
         var keySet = OIDCKeySet()
-        var lastFetch: ContinuousClock.Instant?
-        var lastFailure: ContinuousClock.Instant?
-        var inflight: Task<Result<OIDCKeySet, OIDCRejection>, Never>?
+        /// When the last fetch started, and how it ended (nil while it runs).
+        var lastAttempt: Date?
+        var lastFailure: OIDCRejection?
+        var inflight: Fetch?
     }
 
     private let state = Mutex(State())
 
-    public init(
-        settings: OIDCSettings, httpClient: HTTPClient = .shared, refetchInterval: Duration = .seconds(60),
-        now: @escaping @Sendable () -> Date = Date.init
-    ) {
-        self.refetchInterval = refetchInterval
+    /// - Parameter now: the clock for claims (`exp`, `iat`) and for the
+    ///   refetch limit; tests move it instead of sleeping.
+    public init(settings: OIDCSettings, httpClient: HTTPClient = .shared, now: @escaping @Sendable () -> Date = Date.init) {
         self.settings = settings
         self.http = httpClient
         self.now = now
     }
 
     public func verify(idToken: String, nonce: String?) async throws(OIDCRejection) -> OIDCIdentity {
-        let header = try Self.header(of: idToken)
-        guard let alg = header["alg"] as? String, Self.allowedAlgorithms.contains(alg) else {
-            throw .algorithmNotAllowed(header["alg"] as? String ?? "none")
-        }
+        let parts = idToken.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
+              let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else { throw .malformed }
+        // The algorithm first: nothing else of the token is looked at under an algorithm we refuse.
+        guard let alg = header["alg"] as? String else { throw .algorithmNotAllowed("(missing)") }
+        guard Self.allowedAlgorithms.contains(alg) else { throw .algorithmNotAllowed(Self.loggable(alg)) }
         guard let kid = header["kid"] as? String, !kid.isEmpty else { throw .unknownKey }
-        let key = try await key(kid: kid)
-        guard key.algorithm == alg else { throw .unknownKey }
-        let claims: IDTokenClaims
-        do {
-            claims = try await key.keys.verify(idToken, as: IDTokenClaims.self)
-        } catch {
-            throw .badSignature
+        let key = try await key(kid: kid, algorithm: alg)
+
+        guard let signature = Self.base64URLDecode(parts[2]), !signature.isEmpty else { throw .badSignature }
+        let signingInput = Array(idToken.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        guard (try? key.verifier.verify(signature, signs: signingInput)) == true else { throw .badSignature }
+
+        guard let payload = Self.base64URLDecode(parts[1]), let claims = try? JSONDecoder().decode(IDTokenClaims.self, from: payload) else {
+            throw .malformed
         }
         return try check(claims, nonce: nonce)
     }
@@ -64,87 +81,122 @@ public final class OIDCVerifier: Sendable {
     func check(_ claims: IDTokenClaims, nonce: String?) throws(OIDCRejection) -> OIDCIdentity {
         let now = now().timeIntervalSince1970
         guard claims.iss == settings.issuer else { throw .wrongIssuer }
-        guard let audience = claims.aud, audience.value.contains(settings.clientID) else { throw .wrongAudience }
+        guard let audience = claims.aud, audience.contains(settings.clientID) else { throw .wrongAudience }
         guard let exp = claims.exp else { throw .missingClaim("exp") }
-        guard exp + Self.leewaySeconds > now else { throw .expired }
+        guard now < exp + Self.leewaySeconds else { throw .expired }
         guard let iat = claims.iat else { throw .missingClaim("iat") }
         guard iat <= now + Self.leewaySeconds else { throw .issuedInFuture }
         if let nonce, claims.nonce != nonce { throw .nonceMismatch }
         guard let subject = claims.sub, !subject.isEmpty else { throw .missingClaim("sub") }
-        guard let email = claims.email, !email.isEmpty else { throw .missingClaim("email") }
+        guard let email = claims.email, !email.isEmpty else { throw .noEmail }
         let verified = claims.emailVerified ?? false
         if settings.requireEmailVerified && !verified { throw .emailNotVerified }
-        return OIDCIdentity(issuer: settings.issuer, subject: subject, email: email, emailVerified: verified)
-    }
-
-    static func header(of token: String) throws(OIDCRejection) -> [String: Any] {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let data = base64URLDecode(parts[0]),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw .malformed }
-        return object
+        return OIDCIdentity(
+            issuer: settings.issuer, subject: subject, email: email, emailVerified: verified,
+            authTime: claims.authTime.map { Date(timeIntervalSince1970: $0) })
     }
 
     static func base64URLDecode(_ text: Substring) -> Data? {
+        // base64url only: no padding, no '+' or '/'.
+        guard text.utf8.allSatisfy({ byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+            default: false
+            }
+        }) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)
+    }
+
+    /// An attacker-chosen header value made safe and short for a log line.
+    static func loggable(_ text: String) -> String {
+        let safe = text.unicodeScalars.prefix(24).map { scalar -> Character in
+            switch scalar {
+            case "A"..."Z", "a"..."z", "0"..."9", "-", "_", "+", ".": Character(scalar)
+            default: "?"
+            }
+        }
+        return String(safe) + (text.unicodeScalars.count > 24 ? "..." : "")
     }
 
     // MARK: Keys
 
-    private func key(kid: String) async throws(OIDCRejection) -> OIDCKeySet.Key {
-        if let key = state.withLock({ $0.keySet.keys[kid] }) { return key }
-        try await refetch()
-        guard let key = state.withLock({ $0.keySet.keys[kid] }) else { throw .unknownKey }
+    private func key(kid: String, algorithm: String) async throws(OIDCRejection) -> OIDCKeySet.Key {
+        let cached = state.withLock { $0.keySet }
+        if cached.knows(kid: kid) {
+            // A known kid under another algorithm is refused without a refetch.
+            guard let key = cached.key(kid: kid, algorithm: algorithm) else { throw .unknownKey }
+            return key
+        }
+        let refreshed = try await refetch()
+        guard let key = refreshed.key(kid: kid, algorithm: algorithm) else { throw .unknownKey }
         return key
     }
 
-    /// Fetch discovery and JWKS unless a fetch succeeded in the last minute
-    /// (or failed in the last 5 s); joins a fetch already running.
-    private func refetch() async throws(OIDCRejection) {
-        let clock = ContinuousClock.now
-        enum Next { case join(Task<Result<OIDCKeySet, OIDCRejection>, Never>), keepCache, stillFailing }
+    /// The key set after fetching discovery and JWKS, unless a fetch started
+    /// in the last minute (then the cached set), or failed in the last 5 s
+    /// (then `providerUnavailable`); joins a fetch already running.
+    private func refetch() async throws(OIDCRejection) -> OIDCKeySet {
+        enum Next { case join(Fetch), cached(OIDCKeySet), stillFailing(OIDCRejection) }
         let next: Next = state.withLock { state in
             if let running = state.inflight { return .join(running) }
-            if let last = state.lastFetch, clock - last < refetchInterval { return .keepCache }
-            // The last fetch failed a moment ago: the provider is still
-            // unavailable (503), not the token wrong (401).
-            if let failed = state.lastFailure, clock - failed < Self.retryAfterFailure { return .stillFailing }
-            let task = Task { await self.fetchKeySet() }
+            let now = now()
+            if let last = state.lastAttempt {
+                let elapsed = now.timeIntervalSince(last)
+                // A clock that went back does not hold fetches off.
+                if elapsed >= 0 {
+                    if let failure = state.lastFailure, elapsed < Self.retryAfterFailureSeconds { return .stillFailing(failure) }
+                    if state.lastFailure == nil, elapsed < Self.refetchIntervalSeconds { return .cached(state.keySet) }
+                }
+            }
+            state.lastAttempt = now
+            let task: Fetch = Task { await self.fetchAndStore() }
             state.inflight = task
             return .join(task)
         }
-        let task: Task<Result<OIDCKeySet, OIDCRejection>, Never>
         switch next {
-        case .keepCache: return
-        case .stillFailing: throw .providerUnavailable("the last discovery or JWKS fetch failed moments ago")
-        case .join(let running): task = running
+        case .cached(let keySet):
+            return keySet
+        case .stillFailing(let failure):
+            throw failure
+        case .join(let task):
+            return try await task.value.get()
         }
-        let result = await task.value
+    }
+
+    /// One fetch; it records its own outcome, so callers that stop waiting
+    /// (or a cancelled request) do not leave the state behind.
+    private func fetchAndStore() async -> Result<OIDCKeySet, OIDCRejection> {
+        let result = await fetchKeySet()
         state.withLock { state in
-            guard state.inflight == task else { return }
             state.inflight = nil
             switch result {
             case .success(let keySet):
                 state.keySet = keySet
-                state.lastFetch = ContinuousClock.now
-            case .failure:
-                state.lastFailure = ContinuousClock.now
+                state.lastFailure = nil
+            case .failure(let rejection):
+                // The cache stays: known kids keep working while the provider is down.
+                state.lastFailure = rejection
             }
         }
-        if case .failure(let rejection) = result { throw rejection }
+        return result
     }
 
     private func fetchKeySet() async -> Result<OIDCKeySet, OIDCRejection> {
         do {
-            let discovery = try await fetchJSON(settings.discoveryURL)
+            let discovery = try await fetchJSON(settings.discoveryURL, what: "discovery document")
             guard discovery["issuer"] as? String == settings.issuer else {
-                return .failure(.providerUnavailable("the discovery document names another issuer"))
+                return .failure(.providerUnavailable("the discovery document names another issuer than '\(settings.issuer)'"))
             }
-            guard let jwksURI = discovery["jwks_uri"] as? String else {
-                return .failure(.providerUnavailable("the discovery document has no jwks_uri"))
+            guard let jwksURI = discovery["jwks_uri"] as? String, let url = URL(string: jwksURI),
+                  url.scheme == "https" || (url.scheme == "http" && settings.issuer.hasPrefix("http://")) else {
+                return .failure(.providerUnavailable("the discovery document has no usable jwks_uri"))
             }
-            return .success(await OIDCKeySet.parse(try await fetchJSON(jwksURI)))
+            let jwks = try await fetchJSON(jwksURI, what: "JWKS")
+            guard jwks["keys"] is [Any] else { return .failure(.providerUnavailable("the JWKS at \(jwksURI) has no keys array")) }
+            return .success(await OIDCKeySet.parse(jwks))
         } catch let rejection as OIDCRejection {
             return .failure(rejection)
         } catch {
@@ -152,15 +204,50 @@ public final class OIDCVerifier: Sendable {
         }
     }
 
-    private func fetchJSON(_ url: String) async throws -> [String: Any] {
+    struct FetchTimeout: Error, CustomStringConvertible {
+        let milliseconds: Int
+        var description: String { "no complete answer within \(milliseconds) ms" }
+    }
+
+    /// GET `url` as a JSON object, the whole exchange (body included) within
+    /// the timeout and at most `maxDocumentBytes`; any failure is `providerUnavailable`.
+    private func fetchJSON(_ url: String, what: String) async throws -> [String: Any] {
+        let milliseconds = settings.timeoutMilliseconds
+        let data: Data
+        do {
+            data = try await withThrowingTaskGroup(of: Data?.self) { group in
+                group.addTask { try await self.fetchBody(url, what: what) }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let body = first else { throw FetchTimeout(milliseconds: milliseconds) }
+                return body
+            }
+        } catch let rejection as OIDCRejection {
+            throw rejection
+        } catch is NIOTooManyBytesError {
+            throw OIDCRejection.providerUnavailable("the \(what) at \(url) is larger than \(Self.maxDocumentBytes) bytes")
+        } catch {
+            throw OIDCRejection.providerUnavailable("the \(what) at \(url) could not be read: \(error)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw OIDCRejection.providerUnavailable("the \(what) at \(url) is not a JSON object")
+        }
+        return object
+    }
+
+    private func fetchBody(_ url: String, what: String) async throws -> Data {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         let response = try await http.execute(request, timeout: .milliseconds(Int64(settings.timeoutMilliseconds)))
-        let body = try await response.body.collect(upTo: Self.maxDocumentBytes)
-        guard response.status == .ok else { throw OIDCRejection.providerUnavailable("\(url) answered \(response.status.code)") }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-            throw OIDCRejection.providerUnavailable("\(url) is not a JSON object")
+        guard response.status == .ok else {
+            throw OIDCRejection.providerUnavailable("the \(what) at \(url) answered \(response.status.code)")
         }
-        return object
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > Self.maxDocumentBytes {
+            throw NIOTooManyBytesError(maxBytes: Self.maxDocumentBytes)
+        }
+        return Data(buffer: try await response.body.collect(upTo: Self.maxDocumentBytes))
     }
 }

@@ -107,6 +107,13 @@ public enum Migrations {
             """,
             "CREATE INDEX sign_in_codes_email_idx ON \(schema.signInCodes) (email_canonical, id)",
             """
+            CREATE TABLE \(schema.signInCodeBudget) (
+                email_canonical text PRIMARY KEY,
+                window_started_at timestamptz NOT NULL,
+                issued integer NOT NULL
+            )
+            """,
+            """
             CREATE TABLE \(schema.userIdentities) (
                 issuer text NOT NULL,
                 subject text NOT NULL,

@@ -26,6 +26,7 @@ public struct PostgresSchema: Sendable, Equatable {
     public var webhookEvents: String { "\(quoted).webhook_events" }
     public var syncState: String { "\(quoted).sync_state" }
     public var signInCodes: String { "\(quoted).sign_in_codes" }
+    public var signInCodeBudget: String { "\(quoted).sign_in_code_budget" }
     public var userIdentities: String { "\(quoted).user_identities" }
     var schemaMigrations: String { "\(quoted).schema_migrations" }
 }

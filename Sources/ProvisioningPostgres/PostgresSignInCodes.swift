@@ -3,9 +3,10 @@ import Logging
 import PostgresNIO
 import Provisioning
 
-/// Sign-in codes in `sign_in_codes` and external identities in
-/// `user_identities`. Every rule of `SignInCodeStore` is one statement or
-/// one transaction; times are the server's `now()`.
+/// Sign-in codes in `sign_in_codes` (budget in `sign_in_code_budget`) and
+/// external identities in `user_identities`. Every rule of `SignInCodeStore`
+/// is one conflict-safe statement, none holds a lock across statements;
+/// times are the server's `now()`.
 public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     let client: PostgresClient
     let logger: Logger
@@ -23,47 +24,54 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
         let codes = schema.signInCodes
         let keepSeconds = max(windowSeconds, code.ttlSeconds)
         return try await guarded {
-            try await client.withTransaction(logger: logger) { connection in
-                // One email's codes are filed one at a time (the budget count and
-                // newest-wins need it); other emails are not held up.
-                _ = try await connection.query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('provisiond.sign_in_code:' || \(code.email), 0))", logger: logger)
-                // Prune, count, void older codes and file the new one in one
-                // statement, whose snapshot is taken after the lock.
-                let filed = try await connection.query("""
-                    WITH pruned AS (
-                        DELETE FROM \(unescaped: codes)
-                        WHERE email_canonical = \(code.email) AND created_at < now() - make_interval(secs => \(keepSeconds))
-                    ), recent AS (
-                        SELECT count(*) AS n FROM \(unescaped: codes)
-                        WHERE email_canonical = \(code.email) AND created_at > now() - make_interval(secs => \(windowSeconds))
-                    ), voided AS (
-                        UPDATE \(unescaped: codes) SET spent_at = now()
-                        WHERE email_canonical = \(code.email) AND spent_at IS NULL AND (SELECT n FROM recent) < \(maxPerWindow)
-                    ), inserted AS (
-                        INSERT INTO \(unescaped: codes) (email_canonical, user_id, code_hash, token_hash, max_attempts, expires_at)
-                        SELECT \(code.email), \(code.userID), \(code.codeHash), \(code.tokenHash), \(code.maxAttempts),
-                               now() + make_interval(secs => \(code.ttlSeconds))
-                        WHERE (SELECT n FROM recent) < \(maxPerWindow)
-                        RETURNING id
-                    )
-                    SELECT count(*)::int FROM inserted
-                    """, logger: logger)
-                for try await count in filed.decode(Int.self) { return count == 1 }
-                return false
-            }
+            // The budget: one row per email, counted in a fixed window by one
+            // conflict-safe statement (its row lock is held for that statement only).
+            let counted = try await client.query("""
+                INSERT INTO \(unescaped: schema.signInCodeBudget) AS b (email_canonical, window_started_at, issued)
+                VALUES (\(code.email), now(), 1)
+                ON CONFLICT (email_canonical) DO UPDATE SET
+                    window_started_at = CASE WHEN b.window_started_at <= now() - make_interval(secs => \(windowSeconds))
+                                             THEN now() ELSE b.window_started_at END,
+                    issued = CASE WHEN b.window_started_at <= now() - make_interval(secs => \(windowSeconds))
+                                  THEN 1 ELSE b.issued + 1 END
+                RETURNING issued
+                """, logger: logger)
+            var issued = Int.max
+            for try await count in counted.decode(Int.self) { issued = count }
+            guard issued <= maxPerWindow else { return false }
+            // File the code; older ones of the email are void (newest wins: a
+            // code counts only while no newer one exists, see redeem), and
+            // rows past both the window and the TTL are pruned.
+            _ = try await client.query("""
+                WITH inserted AS (
+                    INSERT INTO \(unescaped: codes) (email_canonical, user_id, code_hash, token_hash, max_attempts, expires_at)
+                    VALUES (\(code.email), \(code.userID), \(code.codeHash), \(code.tokenHash), \(code.maxAttempts),
+                            now() + make_interval(secs => \(code.ttlSeconds)))
+                    RETURNING id
+                ), voided AS (
+                    UPDATE \(unescaped: codes) SET spent_at = now()
+                    WHERE email_canonical = \(code.email) AND spent_at IS NULL AND id < (SELECT id FROM inserted)
+                ), pruned AS (
+                    DELETE FROM \(unescaped: codes)
+                    WHERE email_canonical = \(code.email) AND created_at < now() - make_interval(secs => \(keepSeconds))
+                )
+                SELECT id FROM inserted
+                """, logger: logger)
+            return true
         }
     }
 
     public func redeem(email: String, codeHash: String) async throws -> UUID? {
         let codes = schema.signInCodes
         return try await guarded {
-            // The live code is locked; exactly one of the two updates applies to it.
+            // Only the email's newest code counts, and only while live; it is
+            // locked, and exactly one of the two updates applies to it.
             let rows = try await client.query("""
-                WITH live AS (
-                    SELECT id FROM \(unescaped: codes)
-                    WHERE email_canonical = \(email) AND spent_at IS NULL AND expires_at > now()
-                    ORDER BY id DESC LIMIT 1 FOR UPDATE
+                WITH newest AS (
+                    SELECT id FROM \(unescaped: codes) WHERE email_canonical = \(email) ORDER BY id DESC LIMIT 1 FOR UPDATE
+                ), live AS (
+                    SELECT c.id FROM \(unescaped: codes) c JOIN newest ON c.id = newest.id
+                    WHERE c.spent_at IS NULL AND c.expires_at > now()
                 ), hit AS (
                     UPDATE \(unescaped: codes) c SET spent_at = now() FROM live
                     WHERE c.id = live.id AND c.code_hash = \(codeHash) RETURNING c.user_id
@@ -82,9 +90,11 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     public func redeem(tokenHash: String) async throws -> UUID? {
         try await guarded {
             let rows = try await client.query("""
-                UPDATE \(unescaped: schema.signInCodes) SET spent_at = now()
-                WHERE token_hash = \(tokenHash) AND spent_at IS NULL AND expires_at > now()
-                RETURNING user_id
+                UPDATE \(unescaped: schema.signInCodes) c SET spent_at = now()
+                WHERE c.token_hash = \(tokenHash) AND c.spent_at IS NULL AND c.expires_at > now()
+                  AND NOT EXISTS (SELECT 1 FROM \(unescaped: schema.signInCodes) n
+                                  WHERE n.email_canonical = c.email_canonical AND n.id > c.id)
+                RETURNING c.user_id
                 """, logger: logger)
             for try await userID in rows.decode(UUID.self) { return userID }
             return nil

@@ -20,7 +20,26 @@ struct FileMailerTests {
         #expect(!raw.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "bare LF")
         let subject = try #require(raw.split(separator: "\r\n").first { $0.hasPrefix("Subject: ") })
         #expect(Self.decodeWords(String(subject.dropFirst(9)) + Self.continuation(after: "Subject: ", in: raw)) == "Ihr Anmeldecode für Zoë")
+        let from = try #require(raw.split(separator: "\r\n").first { $0.hasPrefix("From: ") })
+        #expect(Self.decodeWords(String(from.dropFirst(6)) + Self.continuation(after: "From: ", in: raw)) == "Démo<no-reply@example.com>")
+        let head = try #require(raw.components(separatedBy: "\r\n\r\n").first)
+        let asciiHead = head.unicodeScalars.allSatisfy { $0.isASCII }
+        #expect(asciiHead, "headers must be ASCII (RFC 2047 for the rest)")
+        #expect(raw.components(separatedBy: "Content-Transfer-Encoding: quoted-printable").count == 3, "two parts")
         #expect(Self.textPart(raw) == text.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(Self.textPart(raw, type: "text/html") == "<p>Grüße</p>")
+    }
+
+    @Test("a header line over 998 octets is refused; a long ASCII subject is folded")
+    func longHeaders() throws {
+        let long = String(repeating: "a", count: 1_000)
+        #expect(throws: MailError.invalidHeader("To")) {
+            try RFC5322Message.render(MailMessage(to: "\(long)@example.com", subject: "s", text: "t", html: "h"), from: "a@example.com")
+        }
+        let raw = try RFC5322Message.render(MailMessage(to: "b@example.com", subject: long, text: "t", html: "h"), from: "a@example.com")
+        #expect(raw.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+        let subject = try #require(raw.split(separator: "\r\n").first { $0.hasPrefix("Subject: ") })
+        #expect(Self.decodeWords(String(subject.dropFirst(9)) + Self.continuation(after: "Subject: ", in: raw)) == long)
     }
 
     /// Folded header lines after `name` (RFC 5322 §2.2.3).
@@ -38,8 +57,8 @@ struct FileMailerTests {
         }.joined()
     }
 
-    static func textPart(_ raw: String) -> String? {
-        guard let type = raw.range(of: "Content-Type: text/plain"),
+    static func textPart(_ raw: String, type contentType: String = "text/plain") -> String? {
+        guard let type = raw.range(of: "Content-Type: \(contentType)"),
               let blank = raw.range(of: "\r\n\r\n", range: type.upperBound..<raw.endIndex) else { return nil }
         let rest = raw[blank.upperBound...]
         let body = rest[..<(rest.range(of: "\r\n--")?.lowerBound ?? rest.endIndex)].replacingOccurrences(of: "=\r\n", with: "")

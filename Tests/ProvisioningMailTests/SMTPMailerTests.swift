@@ -59,8 +59,10 @@ struct SMTPMailerTests {
         #expect(mail.port == (try SMTPServers.port("SMTP_PLAIN_PORT")))
         #expect(mail.raw.contains("From: Demo App <no-reply@example.com>"))
         #expect(mail.raw.contains("To: Ada <ada@example.com>"))
+        #expect(mail.raw.contains("\r\nSubject: Sign-in \(marker)\r\n"))
         #expect(mail.raw.contains("Content-Type: text/plain; charset=utf-8") && mail.raw.contains("Content-Type: text/html; charset=utf-8"))
         #expect(mail.raw.contains("Your code is 123456."))
+        #expect(mail.raw.contains("<p>Your code is <b>123456</b>.</p>"))
     }
 
     @Test("STARTTLS with AUTH and the test CA: received; a wrong password or an untrusted certificate fails")
@@ -69,22 +71,28 @@ struct SMTPMailerTests {
         try await SMTPMailer(settings: Self.settings(port: "SMTP_STARTTLS_PORT", tls: .starttls, auth: true)).send(SMTPServers.message(marker))
         let mail = try #require(try SMTPServers.received(marker: marker))
         #expect(mail.port == (try SMTPServers.port("SMTP_STARTTLS_PORT")))
+        // A wrong password: refused by the server (535), and the error says
+        // so without the password or the message.
         let wrong = try Self.settings(port: "SMTP_STARTTLS_PORT", tls: .starttls, auth: true, password: "not-the-password")
-        await #expect(throws: MailError.self) { try await SMTPMailer(settings: wrong).send(SMTPServers.message(UUID().uuidString)) }
+        let refused = await #expect(throws: MailError.self) { try await SMTPMailer(settings: wrong).send(SMTPServers.message("wrong-\(marker)")) }
+        let refusal = "\(refused.map { "\($0)" } ?? "")"
+        #expect(refusal.contains("Login denied") && refusal.contains("535"), "\(refusal)")
+        #expect(!refusal.contains("not-the-password") && !refusal.contains("123456") && !refusal.contains(marker))
+        // Without the test CA the self-signed chain is not trusted.
         let untrusted = try Self.settings(port: "SMTP_STARTTLS_PORT", tls: .starttls, auth: true, caFile: false)
-        await #expect(throws: MailError.self) { try await SMTPMailer(settings: untrusted).send(SMTPServers.message(UUID().uuidString)) }
-        // The error says what failed, never the password.
-        do {
-            try await SMTPMailer(settings: wrong).send(SMTPServers.message(UUID().uuidString))
-        } catch {
-            #expect(!"\(error)".contains("not-the-password"))
-        }
+        let distrust = await #expect(throws: MailError.self) { try await SMTPMailer(settings: untrusted).send(SMTPServers.message("untrusted-\(marker)")) }
+        #expect("\(distrust.map { "\($0)" } ?? "")".contains("certificate"))
+        #expect(try SMTPServers.received(marker: "wrong-\(marker)")?.raw == nil)
+        #expect(try SMTPServers.received(marker: "untrusted-\(marker)")?.raw == nil)
     }
 
-    @Test("a server that requires STARTTLS refuses a mailer without TLS; with tls: starttls it is used")
+    @Test("a server that requires STARTTLS refuses a mailer without TLS (credentials never sent in clear)")
     func starttlsRequired() async throws {
+        let marker = UUID().uuidString
         let plainToTLS = try Self.settings(port: "SMTP_STARTTLS_PORT", tls: .none, auth: true)
-        await #expect(throws: MailError.self) { try await SMTPMailer(settings: plainToTLS).send(SMTPServers.message(UUID().uuidString)) }
+        let error = await #expect(throws: MailError.self) { try await SMTPMailer(settings: plainToTLS).send(SMTPServers.message(marker)) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("530"))
+        #expect(try SMTPServers.received(marker: marker)?.raw == nil)
     }
 
     @Test("implicit TLS with AUTH: received")

@@ -38,7 +38,9 @@ class Keep:
 def authenticator(user, password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself (the default, True, would
+        # leave the client waiting for a reply that never comes).
+        return AuthResult(success=ok, handled=False)
     return check
 
 
@@ -58,6 +60,8 @@ def main():
     plain = Controller(Keep(directory), hostname="127.0.0.1", port=free_port())
     starttls = Controller(Keep(directory), hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
                           authenticator=authenticator(user, password), auth_required=True, auth_require_tls=True)
+    # aiosmtpd only counts a STARTTLS upgrade as TLS, so auth_require_tls
+    # must be off here even though every byte is encrypted (implicit TLS).
     implicit = Controller(Keep(directory), hostname="127.0.0.1", port=free_port(), ssl_context=context,
                           authenticator=authenticator(user, password), auth_required=True, auth_require_tls=False)
     ports = []

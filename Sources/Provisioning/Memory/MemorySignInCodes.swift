@@ -16,6 +16,8 @@ public actor MemorySignInCodes: SignInCodeStore, ExternalIdentityStore {
     }
 
     private var codes: [Code] = []
+    /// Codes filed per email in its current fixed window.
+    private var budgets: [String: (windowStart: Date, issued: Int)] = [:]
     private var nextID = 0
     private var identities: [String: UUID] = [:]
     private let now: @Sendable () -> Date
@@ -26,10 +28,13 @@ public actor MemorySignInCodes: SignInCodeStore, ExternalIdentityStore {
 
     public func issue(_ code: NewSignInCode, maxPerWindow: Int, windowSeconds: Int) async throws -> Bool {
         let now = now()
+        var budget = budgets[code.email] ?? (now, 0)
+        if budget.windowStart <= now.addingTimeInterval(-TimeInterval(windowSeconds)) { budget = (now, 0) }
+        budget.issued += 1
+        budgets[code.email] = budget
+        guard budget.issued <= maxPerWindow else { return false }
         let keep = TimeInterval(max(windowSeconds, code.ttlSeconds))
         codes.removeAll { $0.createdAt < now.addingTimeInterval(-keep) }
-        let recent = codes.filter { $0.email == code.email && $0.createdAt > now.addingTimeInterval(-TimeInterval(windowSeconds)) }
-        guard recent.count < maxPerWindow else { return false }
         for index in codes.indices where codes[index].email == code.email { codes[index].spent = true }
         nextID += 1
         codes.append(Code(
@@ -38,9 +43,14 @@ public actor MemorySignInCodes: SignInCodeStore, ExternalIdentityStore {
         return true
     }
 
+    /// The email's newest code, while it is live.
+    private func liveIndex(email: String, now: Date) -> Int? {
+        guard let index = codes.lastIndex(where: { $0.email == email }), !codes[index].spent, codes[index].expiresAt > now else { return nil }
+        return index
+    }
+
     public func redeem(email: String, codeHash: String) async throws -> UUID? {
-        let now = now()
-        guard let index = codes.lastIndex(where: { $0.email == email && !$0.spent && $0.expiresAt > now }) else { return nil }
+        guard let index = liveIndex(email: email, now: now()) else { return nil }
         if codes[index].codeHash == codeHash {
             codes[index].spent = true
             return codes[index].userID
@@ -51,8 +61,8 @@ public actor MemorySignInCodes: SignInCodeStore, ExternalIdentityStore {
     }
 
     public func redeem(tokenHash: String) async throws -> UUID? {
-        let now = now()
-        guard let index = codes.firstIndex(where: { $0.tokenHash == tokenHash && !$0.spent && $0.expiresAt > now }) else { return nil }
+        guard let email = codes.first(where: { $0.tokenHash == tokenHash })?.email,
+              let index = liveIndex(email: email, now: now()), codes[index].tokenHash == tokenHash else { return nil }
         codes[index].spent = true
         return codes[index].userID
     }

@@ -27,13 +27,15 @@ public struct NewSignInCode: Sendable, Equatable {
 /// suite in `ProvisioningTestKit`.
 ///
 /// Rules every implementation keeps, each in one atomic step:
-/// - a newer code voids every older one of the same email (newest wins);
-/// - at most `maxPerWindow` codes are filed per email per window;
+/// - only the email's newest code counts (newest wins): a newer code voids
+///   every older one, its link token included;
+/// - at most `maxPerWindow` codes are filed per email in a fixed window of
+///   `windowSeconds` that starts with the first code after the last window;
 /// - a code or token works once, and not after its TTL;
 /// - a wrong code counts against the live code, which is void after `maxAttempts`.
 public protocol SignInCodeStore: Sendable {
     /// File `code` unless `maxPerWindow` codes were filed for its email in
-    /// the last `windowSeconds`; false: over budget, nothing filed.
+    /// the current window; false: over budget, nothing filed.
     func issue(_ code: NewSignInCode, maxPerWindow: Int, windowSeconds: Int) async throws -> Bool
     /// Spend the email's live code when its hash is `codeHash`: its user.
     /// Otherwise nil, and a live code's wrong attempts grow.
