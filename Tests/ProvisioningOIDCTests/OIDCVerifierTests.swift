@@ -345,7 +345,8 @@ struct OIDCVerifierTests {
 
             provider.holdJWKS()
             let held = provider.jwksFetches
-            let slow = Self.verifier(provider, timeoutMilliseconds: 500)
+            // Long enough for discovery and the JWKS request to reach the provider on a loaded machine.
+            let slow = Self.verifier(provider, timeoutMilliseconds: 3000)
             #expect(Self.isUnavailable(await Self.rejection(slow, token)))
             #expect(provider.jwksFetches == held + 1)
             provider.releaseJWKS()
