@@ -125,6 +125,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProvisioningTestKit"),
         .testTarget(name: "ProvisioningTests", dependencies: [
             "Provisioning", "ProvisioningTestKit", .product(name: "Logging", package: "swift-log"),
