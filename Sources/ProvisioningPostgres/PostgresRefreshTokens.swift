@@ -19,7 +19,7 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     }
 
     public func issue(tokenHash: String, familyID: UUID, userID: UUID, expiresAt: Date, signIn: SignIn) async throws {
-        try await guarded {
+        try await gate.guarded {
             _ = try await client.query("""
                 INSERT INTO \(unescaped: schema.refreshTokens) (token_hash, family_id, user_id, expires_at, amr, auth_time)
                 VALUES (\(tokenHash), \(familyID), \(userID), \(expiresAt), \(signIn.method.rawValue), \(signIn.at))
@@ -28,7 +28,7 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     }
 
     public func rotate(presentedHash: String, newHash: String, expiresAt: Date) async throws -> RefreshRotation {
-        try await guarded {
+        try await gate.guarded {
             try await client.withTransaction(logger: logger) { connection in
                 let current = try await connection.query("""
                     UPDATE \(unescaped: schema.refreshTokens) SET rotated_at = now()
@@ -57,17 +57,9 @@ public struct PostgresRefreshTokens: RefreshTokenRepository {
     }
 
     public func revokeAll(userID: UUID) async throws {
-        try await guarded {
+        try await gate.guarded {
             _ = try await client.query(
                 "UPDATE \(unescaped: schema.refreshTokens) SET revoked_at = now() WHERE user_id = \(userID) AND revoked_at IS NULL", logger: logger)
-        }
-    }
-
-    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        do {
-            return try await gate.run(body)
-        } catch {
-            throw PostgresIdentityStore.storeError(error)
         }
     }
 }

@@ -23,7 +23,7 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     public func issue(_ code: NewSignInCode, maxPerWindow: Int, windowSeconds: Int) async throws -> Bool {
         let codes = schema.signInCodes
         let keepSeconds = max(windowSeconds, code.ttlSeconds)
-        return try await guarded {
+        return try await gate.guarded {
             // The budget: one row per email, counted in a fixed window by one
             // conflict-safe statement (its row lock is held for that statement only).
             let counted = try await client.query("""
@@ -63,7 +63,7 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
 
     public func redeem(email: String, codeHash: String) async throws -> UUID? {
         let codes = schema.signInCodes
-        return try await guarded {
+        return try await gate.guarded {
             // Only the email's newest code counts, and only while live; it is
             // locked, and exactly one of the two updates applies to it.
             let rows = try await client.query("""
@@ -88,7 +88,7 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     }
 
     public func redeem(tokenHash: String) async throws -> UUID? {
-        try await guarded {
+        try await gate.guarded {
             let rows = try await client.query("""
                 UPDATE \(unescaped: schema.signInCodes) c SET spent_at = now()
                 WHERE c.token_hash = \(tokenHash) AND c.spent_at IS NULL AND c.expires_at > now()
@@ -102,7 +102,7 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     }
 
     public func userID(issuer: String, subject: String) async throws -> UUID? {
-        try await guarded {
+        try await gate.guarded {
             let rows = try await client.query("""
                 SELECT user_id FROM \(unescaped: schema.userIdentities) WHERE issuer = \(issuer) AND subject = \(subject)
                 """, logger: logger)
@@ -112,19 +112,11 @@ public struct PostgresSignInCodes: SignInCodeStore, ExternalIdentityStore {
     }
 
     public func remember(issuer: String, subject: String, userID: UUID) async throws {
-        try await guarded {
+        try await gate.guarded {
             _ = try await client.query("""
                 INSERT INTO \(unescaped: schema.userIdentities) (issuer, subject, user_id) VALUES (\(issuer), \(subject), \(userID))
                 ON CONFLICT (issuer, subject) DO UPDATE SET user_id = EXCLUDED.user_id, last_seen_at = now()
                 """, logger: logger)
-        }
-    }
-
-    private func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        do {
-            return try await gate.run(body)
-        } catch {
-            throw PostgresIdentityStore.storeError(error)
         }
     }
 }

@@ -41,6 +41,15 @@ public final class StoreGate: Sendable {
 
     /// How `PostgresIdentityStore.storeError` words an unreachable store, so
     /// that a failure already mapped deep inside a call still counts here.
+    /// `run`, with the error turned into the store contract's `StoreError`.
+    func guarded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await run(body)
+        } catch {
+            throw PostgresIdentityStore.storeError(error)
+        }
+    }
+
     static let unreachablePrefix = "unreachable: "
 
     /// No answer in time, no connection, or a server shutting down or
