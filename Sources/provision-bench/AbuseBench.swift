@@ -18,18 +18,10 @@ struct AbuseBench: AsyncParsableCommand {
     @Option(help: "In-process reserve+settle pairs.") var reservations: Int = 20_000
 
     func run() async throws {
-        let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: BenchService.token, rateLimitPerSecond: 0, latencyMs: simLatencyMs))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            let table = try await measure(simURL: running.baseURL, http: http)
-            print(table.render())
-            try await http.shutdown()
-            await running.stop()
-        } catch {
-            try? await http.shutdown()
-            await running.stop()
-            throw error
+        let table = try await BenchService.withSimulator(latencyMs: simLatencyMs) { simURL, http in
+            try await measure(simURL: simURL, http: http)
         }
+        print(table.render())
     }
 
     private func measure(simURL: String, http: HTTPClient) async throws -> Table {

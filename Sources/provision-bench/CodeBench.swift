@@ -15,21 +15,14 @@ struct CodeBench: AsyncParsableCommand {
     @Option(help: "Sign-ins per row.") var signIns: Int = 200
 
     func run() async throws {
-        let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: BenchService.token, rateLimitPerSecond: 0))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
+        let table = try await BenchService.withSimulator { simURL, http in
             var table = Table(header: ["measure", "p50 ms", "p95 ms", "n"])
             for (label, floor) in [("min_failure_ms: 0", Int?.some(0)), ("default floor", Int?.none)] {
-                try await measure(simURL: running.baseURL, http: http, floor: floor, label: label, into: &table)
+                try await measure(simURL: simURL, http: http, floor: floor, label: label, into: &table)
             }
-            print(table.render())
-            try await http.shutdown()
-            await running.stop()
-        } catch {
-            try? await http.shutdown()
-            await running.stop()
-            throw error
+            return table
         }
+        print(table.render())
     }
 
     private func measure(simURL: String, http: HTTPClient, floor: Int?, label: String, into table: inout Table) async throws {

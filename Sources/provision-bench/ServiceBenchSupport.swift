@@ -1,3 +1,4 @@
+import AirtableSim
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -172,6 +173,23 @@ struct LoadClient {
 }
 
 extension BenchService {
+    /// Run `body` with an in-process simulator (no rate limit) and an HTTP
+    /// client; both are stopped afterwards, whatever `body` does.
+    static func withSimulator<T>(latencyMs: Int = 0, _ body: (_ simURL: String, _ http: HTTPClient) async throws -> T) async throws -> T {
+        let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: token, rateLimitPerSecond: 0, latencyMs: latencyMs))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let value = try await body(running.baseURL, http)
+            try await http.shutdown()
+            await running.stop()
+            return value
+        } catch {
+            try? await http.shutdown()
+            await running.stop()
+            throw error
+        }
+    }
+
     /// A user in the store only, with the bench password, logged in once
     /// (warm pools and caches); returns its email.
     func warmStoreUser(_ prefix: String, client: LoadClient) async throws -> String {
