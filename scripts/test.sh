@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test against a throwaway PostgreSQL, a real SCIM server
 # (scim2-server) and real SMTP servers (aiosmtpd), all started and stopped here.
+# The several-instance tests start their own nginx (Debian's package,
+# installed here) in front of `provisiond serve` processes of this build.
 # Extra arguments go to `swift test` (e.g. --filter ProvisioningTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ source scripts/lib/smtp.sh
 source scripts/lib/build_deps.sh
 apt_install_if_missing curl curl
 apt_install_if_missing openssl openssl
+apt_install_if_missing nginx nginx
 trap 'smtp_stop; scim_stop; pg_stop' EXIT
 pg_start
 scim_start

@@ -171,9 +171,10 @@ public final class AirtableSimulator: Sendable {
     public func clearFaults() { control.withLock { $0.faults.fault = nil } }
 
     /// Requests per second per base; 0 turns the limit off.
-    public func setRateLimit(perSecond: Int) {
+    public func setRateLimit(perSecond: Int, penaltySeconds: Int? = nil) {
         control.withLock {
             $0.limiter.perSecond = max(0, perSecond)
+            if let penaltySeconds { $0.limiter.penalty = .seconds(max(0, penaltySeconds)) }
             $0.limiter.reset()
         }
     }

@@ -8,7 +8,7 @@ import Hummingbird
 ///   or `{"mode": ..., "fraction": 0.5}` (optional `"hang_ms"`, default 60000); `GET`/`DELETE /_sim/faults`
 /// - `GET /_sim/requests` (last 1000 API requests), `GET /_sim/counters`
 /// - `POST /_sim/reset` (`?data=true` also clears every record)
-/// - `POST /_sim/rate-limit` `{"per_second": N}`; `POST /_sim/iterators/expire`
+/// - `POST /_sim/rate-limit` `{"per_second": N, "penalty_s": S}` (penalty optional, kept when absent); `POST /_sim/iterators/expire`
 extension AirtableSimulator {
     func respondAdmin(to request: Request) async -> Response {
         let path = request.uri.path.hasSuffix("/") ? String(request.uri.path.dropLast()) : request.uri.path
@@ -42,11 +42,14 @@ extension AirtableSimulator {
                 reset(data: clearData)
                 return Self.json(200, ["reset": true, "data": .bool(clearData)])
             case (.post, "/_sim/rate-limit"):
-                guard let n = try await adminBody(request)["per_second"]?.intValue, n >= 0 else {
+                let body = try await adminBody(request)
+                guard let n = body["per_second"]?.intValue, n >= 0 else {
                     throw AdminError("per_second must be a non-negative integer")
                 }
-                setRateLimit(perSecond: n)
-                return Self.json(200, ["per_second": .number(Double(n))])
+                let penalty = body["penalty_s"]?.intValue
+                if body["penalty_s"] != nil, (penalty ?? -1) < 0 { throw AdminError("penalty_s must be a non-negative integer") }
+                setRateLimit(perSecond: n, penaltySeconds: penalty)
+                return Self.json(200, ["per_second": .number(Double(n)), "penalty_s": .number(Double(penalty ?? 0))])
             case (.post, "/_sim/iterators/expire"):
                 expireIterators()
                 return Self.json(200, ["expired": true])

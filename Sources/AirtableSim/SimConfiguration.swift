@@ -33,6 +33,9 @@ public struct SimConfiguration: Sendable {
     public var bases: [String: [SimTableSpec]]
     /// Requests per second per base before `429`; 0 = unlimited.
     public var rateLimitPerSecond: Int = 5
+    /// Seconds a base stays closed (every request 429) after a request over
+    /// the limit, as Airtable's 30 s; 0 = only the requests over the limit are refused.
+    public var rateLimitPenaltySeconds: Int = 0
     /// Fixed latency added to every API request, in milliseconds.
     public var latencyMs: Int = 0
     /// How long a list iterator (`offset`) stays usable after its last use.

@@ -67,7 +67,7 @@ struct SimControl: Sendable {
 
     init(configuration: SimConfiguration) {
         latency = SimLatency(fixedMs: configuration.latencyMs)
-        limiter = RateLimiter(perSecond: configuration.rateLimitPerSecond)
+        limiter = RateLimiter(perSecond: configuration.rateLimitPerSecond, penalty: .seconds(configuration.rateLimitPenaltySeconds))
     }
 
     mutating func record(_ entry: SimRequestLogEntry, rateLimited: Bool) {

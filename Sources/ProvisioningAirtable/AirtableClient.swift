@@ -61,7 +61,7 @@ public final class AirtableClient: IdentitySource {
 
     public func listPage(
         filterByFormula: String?, offset: String?, sortAscendingBy sortField: String? = nil,
-        priority: TokenBucket.Priority = .background, timeout: Duration? = nil
+        priority: RequestPriority = .background, timeout: Duration? = nil
     ) async throws(ListError) -> Page {
         var query: [(String, String)] = [("pageSize", "100")]
         if let filterByFormula { query.append(("filterByFormula", filterByFormula)) }
@@ -163,7 +163,7 @@ public final class AirtableClient: IdentitySource {
     // MARK: Transport
 
     /// One request within the deadline, through the base's budget.
-    private func send(url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> HTTPSourceReply {
+    private func send(url: String, priority: RequestPriority, timeout: Duration? = nil) async -> HTTPSourceReply {
         await transport.get(url, priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds))
     }
 

@@ -35,7 +35,7 @@ public struct HTTPSourceTransport: Sendable {
         self.metrics = metrics
     }
 
-    public func get(_ url: String, priority: TokenBucket.Priority, timeout: Duration) async -> HTTPSourceReply {
+    public func get(_ url: String, priority: RequestPriority, timeout: Duration) async -> HTTPSourceReply {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: accept)

@@ -125,6 +125,19 @@ public enum Migrations {
             """,
             "CREATE INDEX user_identities_user_idx ON \(schema.userIdentities) (user_id)",
         ]),
+        (5, [
+            // One request window per remote service (an Airtable base), shared
+            // by every instance: slot i is free from `free_at[i]`; `holder[i]`
+            // names the request in it (CONTRACT §8).
+            """
+            CREATE TABLE \(schema.sourceBudgets) (
+                key text PRIMARY KEY,
+                free_at timestamptz[] NOT NULL,
+                holder bigint[] NOT NULL,
+                paused_until timestamptz NOT NULL DEFAULT 'epoch'
+            )
+            """,
+        ]),
     ] }
 
     /// The provider name version 3 files old record ids under when none is given.

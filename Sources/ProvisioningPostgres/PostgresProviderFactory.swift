@@ -12,6 +12,7 @@ public struct PostgresProviderFactory: ProviderFactory {
         public var timeoutSeconds: Double
         /// Where the tables are; `public` unless `schema:` says otherwise.
         public var schema: PostgresSchema = .default
+        public var poolSize: Int = 10
     }
 
     public init() {}
@@ -40,7 +41,8 @@ public struct PostgresProviderFactory: ProviderFactory {
         do {
             return Settings(
                 configuration: try PostgresURL.configuration(from: url, poolSize: poolSize),
-                session: try PostgresURL.connectionConfiguration(from: url), timeoutSeconds: Double(timeout) / 1000, schema: schema)
+                session: try PostgresURL.connectionConfiguration(from: url), timeoutSeconds: Double(timeout) / 1000, schema: schema,
+                poolSize: poolSize)
         } catch {
             section.problem(at: "url", "\(error)")
             return nil
@@ -60,12 +62,18 @@ public struct PostgresProviderFactory: ProviderFactory {
         leaseConfiguration.options.maximumConnections = 1
         let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
         let codes = PostgresSignInCodes(client: client, logger: context.logger, gate: store.gate, schema: settings.schema)
+        // What every instance on this database shares (CONTRACT §8).
+        let budgets = PostgresSharedBudgets(client: client, gate: store.gate, schema: settings.schema, logger: context.logger)
+        let coordination = Coordination(
+            requestSlots: { key, requestsPerSecond in budgets.slots(key: key, requestsPerSecond: requestsPerSecond) },
+            lookupLocks: PostgresLookupLocks(client: client, poolSize: settings.poolSize, logger: context.logger),
+            changes: PostgresChangeFeed(client: client, session: settings.session, schema: settings.schema, logger: context.logger))
         return ProviderInstance(
             store: store,
             refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
             webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger, schema: settings.schema),
-            signInCodes: codes, externalIdentities: codes,
+            signInCodes: codes, externalIdentities: codes, coordination: coordination,
             run: {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await client.run() }

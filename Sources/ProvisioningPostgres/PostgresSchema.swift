@@ -28,5 +28,6 @@ public struct PostgresSchema: Sendable, Equatable {
     public var signInCodes: String { "\(quoted).sign_in_codes" }
     public var signInCodeBudget: String { "\(quoted).sign_in_code_budget" }
     public var userIdentities: String { "\(quoted).user_identities" }
+    public var sourceBudgets: String { "\(quoted).source_budgets" }
     var schemaMigrations: String { "\(quoted).schema_migrations" }
 }

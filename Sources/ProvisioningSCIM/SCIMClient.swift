@@ -93,7 +93,7 @@ public final class SCIMClient: IdentitySource {
 
     // MARK: Transport
 
-    func send(_ url: String, priority: TokenBucket.Priority, timeout: Duration? = nil) async -> HTTPSourceReply {
+    func send(_ url: String, priority: RequestPriority, timeout: Duration? = nil) async -> HTTPSourceReply {
         await transport.get(url, priority: priority, timeout: timeout ?? .milliseconds(settings.timeoutMilliseconds))
     }
 

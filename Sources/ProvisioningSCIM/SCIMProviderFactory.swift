@@ -66,8 +66,10 @@ public struct SCIMProviderFactory: ProviderFactory {
     }
 
     public func make(_ settings: SCIMSettings, context: ProviderContext) async throws -> ProviderInstance {
-        let budget = budgets.budget(for: settings.budgetKey) {
-            SourceBudget(requestsPerSecond: settings.requestsPerSecond, failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds)
+        let budget = budgets.budget(for: settings.budgetKey, shared: context.coordination) {
+            SourceBudget(
+                requestsPerSecond: settings.requestsPerSecond, failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds,
+                shared: context.coordination, key: "scim|\(settings.budgetKey)")
         }
         let client = SCIMClient(settings: settings, budget: budget, logger: context.logger, metrics: context.metrics)
         return ProviderInstance(source: client, listable: client)

@@ -49,9 +49,14 @@ public func buildApplication(
     health.register(on: router, metrics: pipeline.config.observability.publicMetrics)
     let auth = pipeline.config.auth
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
+    let tokens = try await TokenIssuer(config: auth, logger: logger)
+    // Another instance changed a user: its tokens are verified afresh here.
+    pipeline.changeObservers.add { change in
+        if change.everything { tokens.verified.removeAll() } else if let id = change.userID { tokens.verified.forget(userID: id) }
+    }
     let signIn = SignInContext(
         resolver: pipeline.pipeline, store: pipeline.store, refreshTokens: pipeline.refreshTokens, recentUsers: pipeline.recentUsers,
-        auth: auth, softDelete: pipeline.config.softDelete, firstSource: pipeline.config.firstSource, tokens: try await TokenIssuer(config: auth, logger: logger),
+        auth: auth, softDelete: pipeline.config.softDelete, firstSource: pipeline.config.firstSource, tokens: tokens,
         passwords: passwords,
         throttle: LoginThrottle(limits: .init(
             perPair: auth.maxFailedLoginsPerEmailAndAddress, perEmail: auth.maxFailedLoginsPerEmail,

@@ -24,6 +24,16 @@ final class VerifiedTokens: Sendable {
         }
     }
 
+    /// Drop `userID`'s tokens (another instance changed the user).
+    func forget(userID: UUID) {
+        let subject = userID.uuidString.lowercased()
+        claimsByToken.withLock { cached in cached = cached.filter { $0.value.sub.value.lowercased() != subject } }
+    }
+
+    func removeAll() {
+        claimsByToken.withLock { $0.removeAll() }
+    }
+
     func remember(_ claims: AccessTokenClaims, of token: String, now: Date = Date()) {
         claimsByToken.withLock { cached in
             if cached.count >= capacity {

@@ -32,12 +32,16 @@ struct AirtableSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Requests per second per base before 429; 0 = unlimited.")
     var rateLimit = 5
 
+    @Option(name: .customLong("rate-limit-penalty-s"), help: "Seconds a base answers only 429 after a request over the limit (Airtable: 30); 0 = none.")
+    var rateLimitPenaltySeconds = 0
+
     @Option(name: .customLong("latency-ms"), help: "Latency added to every API request.")
     var latencyMs = 0
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must not be negative") }
+        guard rateLimitPenaltySeconds >= 0 else { throw ValidationError("--rate-limit-penalty-s must not be negative") }
         guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative") }
     }
 
@@ -47,8 +51,9 @@ struct AirtableSimCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "airtable-sim")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let configuration = SimConfiguration(token: token, base: base, table: table, host: host, port: port,
+        var configuration = SimConfiguration(token: token, base: base, table: table, host: host, port: port,
                                              rateLimitPerSecond: rateLimit, latencyMs: latencyMs)
+        configuration.rateLimitPenaltySeconds = rateLimitPenaltySeconds
         let sim = AirtableSimulator(configuration: configuration, logger: logger)
         if let seed {
             do {

@@ -173,7 +173,7 @@ struct ClientFaultTests {
             let id = h.insert(Self.ada)
             // An open period of zero: the circuit is due for a probe as soon as it opens.
             let breaker = CircuitBreaker(failureThreshold: 1, openDuration: .zero)
-            let budget = SourceBudget(bucket: TokenBucket(requestsPerSecond: 1_000), breaker: breaker)
+            let budget = SourceBudget(slots: TokenBucket(requestsPerSecond: 1_000), breaker: breaker)
             let client = h.client(budget: budget)
             h.sim.setFault(.status500, count: 1)
             #expect(await client.lookup(canonicalEmail: "ada@example.com").retryAfter != nil)
@@ -285,18 +285,18 @@ struct ClientFaultTests {
             elsewhere.base = "appOtherBase000001"
             let c = try #require(try await factory.make(elsewhere, context: context).source as? AirtableClient)
             #expect(a !== b)
-            #expect(a.budget.bucket === b.budget.bucket)
+            #expect(a.budget.window == b.budget.window)
             #expect(a.budget.breaker === b.budget.breaker)
-            #expect(a.budget.bucket !== c.budget.bucket)
+            #expect(a.budget.window != c.budget.window)
             #expect(a.budget.breaker !== c.budget.breaker)
             // Another factory (another service) has its own budgets.
             let d = try #require(try await AirtableProviderFactory().make(settings, context: context).source as? AirtableClient)
-            #expect(d.budget.bucket !== a.budget.bucket)
+            #expect(d.budget.window != a.budget.window)
 
             // a holds the base's one slot (as its request would); b then has none within its timeout and sends nothing.
-            let held = try #require(await a.budget.bucket.acquire(priority: .interactive, deadline: .now + .seconds(30)))
+            let held = try #require(await a.budget.slots.acquire(priority: .interactive, deadline: .now + .seconds(30)).slot)
             let refused = await b.lookup(canonicalEmail: "grace@example.com")
-            a.budget.bucket.release(held)
+            await a.budget.slots.release(held)
             #expect(refused.retryAfter != nil, "\(refused)")
             #expect(!h.sim.requestLog().contains { $0.query.contains("grace") }, "b's lookup reached Airtable")
             // d's factory keeps its own budget: its lookup is sent.
@@ -331,9 +331,14 @@ struct ClientFaultTests {
         var s4 = s1
         s4.apiURL = "http://b"
         let b1 = budgets.budget(for: s1)
-        #expect(budgets.budget(for: s2).bucket === b1.bucket)
+        #expect(budgets.budget(for: s2).window == b1.window)
         #expect(budgets.budget(for: s2).breaker === b1.breaker)
-        #expect(budgets.budget(for: s3).bucket !== b1.bucket)
-        #expect(budgets.budget(for: s4).bucket !== b1.bucket)
+        #expect(budgets.budget(for: s3).window != b1.window)
+        #expect(budgets.budget(for: s4).window != b1.window)
     }
+}
+
+extension SourceBudget {
+    /// The request window, for identity checks.
+    var window: ObjectIdentifier { ObjectIdentifier(slots as AnyObject) }
 }

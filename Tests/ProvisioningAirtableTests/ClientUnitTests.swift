@@ -187,13 +187,13 @@ struct ClientUnitTests {
     func bucketCountsFromTheEnd() async throws {
         let bucket = TokenBucket(requestsPerSecond: 1)
         let clock = ContinuousClock()
-        let running = try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon))
+        let running = try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon).slot)
         // Still running after a whole window: no second slot (it would be granted at 1.01 s if
         // the window counted from the grant).
-        #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(1_300)) == nil)
+        #expect(await bucket.acquire(priority: .interactive, deadline: .now + .milliseconds(1_300)).slot == nil)
         bucket.release(running)
         let ended = clock.now
-        #expect(await bucket.acquire(priority: .background, deadline: .now + .seconds(3)) != nil)
+        #expect(await bucket.acquire(priority: .background, deadline: .now + .seconds(3)).slot != nil)
         #expect(clock.now - ended >= TokenBucket.window)
     }
 
@@ -204,8 +204,8 @@ struct ClientUnitTests {
         // background first; the waiters are in place (the interactive one has
         // reserved) before the window frees, however the machine schedules them.
         let held = [
-            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon)),
-            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon)),
+            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon).slot),
+            try #require(await bucket.acquire(priority: .interactive, deadline: Self.soon).slot),
         ]
         let clock = ContinuousClock()
         let background = Task { await bucket.granted(priority: .background, deadline: .now + .seconds(30)) ? clock.now : nil }
@@ -223,7 +223,7 @@ struct ClientUnitTests {
 extension TokenBucket {
     /// Whether a slot was granted; its request ends at once.
     func granted(priority: Priority, deadline: ContinuousClock.Instant) async -> Bool {
-        guard let slot = await acquire(priority: priority, deadline: deadline) else { return false }
+        guard let slot = await acquire(priority: priority, deadline: deadline).slot else { return false }
         release(slot)
         return true
     }

@@ -37,4 +37,8 @@ public final class ExpiringKeys: Sendable {
     public func forget(_ key: String) {
         entries.withLock { _ = $0.removeValue(forKey: key) }
     }
+
+    public func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
 }

@@ -21,6 +21,10 @@ public struct BuiltPipeline: Sendable {
     /// The sources in `resolution.order` whose kind declared them listable, in that order.
     public var listableSources: [NamedListableSource]
     public var signatureVerifiers: [any SignatureVerifier]
+    /// What the store shares with other instances on it.
+    public var coordination: Coordination
+    /// Hear other instances' changes (the pipeline's caches already do).
+    public var changeObservers: ChangeObservers
     /// The factory every counter of this pipeline comes from.
     public var metrics: any MetricsFactory
     /// Long-running parts of providers (connection pools): run these for the
@@ -51,18 +55,23 @@ extension PipelineConfig {
     public func build(registry: KindRegistry, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) async throws -> BuiltPipeline {
         var instances: [String: ProviderInstance] = [:]
         var runners: [@Sendable () async throws -> Void] = []
-        for declaration in providers where resolution.order.contains(declaration.name) {
+        let storeName = resolution.order.first ?? "?"
+        // The store first: the sources spend what it shares (request windows).
+        let declared = providers.filter { $0.name == storeName } + providers.filter { $0.name != storeName && resolution.order.contains($0.name) }
+        var coordination = Coordination.none
+        for declaration in declared {
             guard let factory = registry.providers[declaration.kind] else { throw PipelineBuildError.unknownKind(declaration.kind) }
             var providerLogger = logger
             providerLogger[metadataKey: "provider"] = .string(declaration.name)
             let context = ProviderContext(
                 name: declaration.name, precedence: precedence, softDelete: softDelete,
-                attributes: attributes, logger: providerLogger, metrics: metrics, coalesce: resolution.coalesce, firstSource: firstSource)
+                attributes: attributes, logger: providerLogger, metrics: metrics, coalesce: resolution.coalesce, firstSource: firstSource,
+                coordination: coordination)
             let instance = try await factory.make(declaration.settings, context)
+            if declaration.name == storeName { coordination = instance.coordination }
             instances[declaration.name] = instance
             if let run = instance.run { runners.append(run) }
         }
-        let storeName = resolution.order.first ?? "?"
         guard let builtStore = instances[storeName]?.store else { throw PipelineBuildError.missingRole(provider: storeName, role: "store") }
         guard let refreshTokens = instances[storeName]?.refreshTokens else {
             throw PipelineBuildError.missingRole(provider: storeName, role: "refresh-token repository")
@@ -71,8 +80,14 @@ extension PipelineConfig {
             throw PipelineBuildError.missingRole(provider: storeName, role: "webhook ledger")
         }
         let recentUsers = RecentUsers(ttl: .milliseconds(auth.meCacheMilliseconds))
-        let store = WriteObservingStore(builtStore) { recentUsers.invalidate() }
-        let webhookLedger = WriteObservingLedger(builtLedger) { recentUsers.invalidate() }
+        let changes = coordination.changes
+        let didWrite: @Sendable (UserChange) async -> Void = { change in
+            recentUsers.invalidate()
+            await changes?.publish(change)
+        }
+        let store = WriteObservingStore(builtStore, didWrite: didWrite)
+        let webhookLedger = WriteObservingLedger(builtLedger, didWrite: didWrite)
+        let observedTokens = WriteObservingRefreshTokens(refreshTokens, didWrite: didWrite)
         var sources: [ResolutionPipeline.NamedSource] = []
         var listableSources: [NamedListableSource] = []
         for name in resolution.order.dropFirst() {
@@ -86,11 +101,18 @@ extension PipelineConfig {
         }
         let pipeline = ResolutionPipeline(
             store: store, sources: sources, negativeCacheSeconds: resolution.negativeCacheSeconds, logger: logger,
-            metrics: metrics, coalesce: resolution.coalesce)
+            metrics: metrics, coalesce: resolution.coalesce, lookupLocks: resolution.coalesce ? coordination.lookupLocks : nil)
+        // Another instance's write voids what this one cached about the user.
+        let observers = ChangeObservers()
+        observers.add { [pipeline] change in
+            recentUsers.invalidate()
+            pipeline.forget(change)
+        }
+        if let changes { runners.append { await changes.listen { observers.notify($0) } } }
         return BuiltPipeline(
-            config: self, store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
+            config: self, store: store, refreshTokens: observedTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
             syncState: instances[storeName]?.syncState, signInCodes: instances[storeName]?.signInCodes,
             externalIdentities: instances[storeName]?.externalIdentities, pipeline: pipeline, sources: sources, listableSources: listableSources,
-            signatureVerifiers: verifiers, metrics: metrics, runners: runners)
+            signatureVerifiers: verifiers, coordination: coordination, changeObservers: observers, metrics: metrics, runners: runners)
     }
 }

@@ -24,6 +24,10 @@ public struct ResolutionPipeline: Sendable {
     /// the store again instead of asking the source a second time.
     private let recentLookups = ExpiringKeys(ttlSeconds: 5)
     private let flights: Singleflight<Resolution>?
+    /// Coalescing across instances on one store (after the singleflight).
+    private let lookupLocks: (any LookupLocks)?
+    /// The longest a lookup takes: a waiter for another instance's lookup waits no longer.
+    private let lookupWait: Duration
     private let logger: Logger
     private let attempts: Counter
     private let successes: Counter
@@ -33,9 +37,12 @@ public struct ResolutionPipeline: Sendable {
     /// by default; tests pass their own).
     public init(
         store: any IdentityStore, sources: [NamedSource], negativeCacheSeconds: Int, logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true, lookupLocks: (any LookupLocks)? = nil
     ) {
         self.flights = coalesce ? Singleflight() : nil
+        self.lookupLocks = lookupLocks
+        let timeouts = sources.map(\.source.lookupTimeoutMilliseconds)
+        self.lookupWait = .milliseconds(timeouts.contains(0) || timeouts.isEmpty ? 5_000 : timeouts.reduce(0, +))
         self.store = store
         self.sources = sources
         self.negativeCache = ExpiringKeys(ttlSeconds: negativeCacheSeconds)
@@ -100,6 +107,16 @@ public struct ResolutionPipeline: Sendable {
         if let recordID { negativeCache.forget(Self.recordKey(source: source, recordID: recordID)) }
     }
 
+    /// Forget negative-cache entries for what another instance changed.
+    public func forget(_ change: UserChange) {
+        if change.everything {
+            negativeCache.removeAll()
+            return
+        }
+        if let email = change.canonicalEmail { negativeCache.forget("email:\(email)") }
+        for (source, recordID) in change.links { negativeCache.forget(Self.recordKey(source: source, recordID: recordID)) }
+    }
+
     private static func recordKey(source: String, recordID: String) -> String { "record:\(source):\(recordID)" }
 
     /// `recheck` runs first inside the flight when a lookup of the same key
@@ -119,7 +136,14 @@ public struct ResolutionPipeline: Sendable {
         let flight: @Sendable () async throws -> Resolution = { [self] in
             if recentLookups.contains(key), let user = try await recheck() { return .found(user, provisioned: true) }
             defer { recentLookups.remember(key) }
-            return try await walkSources(sources, key: key, masked: masked, recheck: recheck, lookup: lookup)
+            guard let lookupLocks else { return try await walkSources(sources, key: key, masked: masked, recheck: recheck, lookup: lookup) }
+            // Another instance may be looking this key up: wait for it, then
+            // find its result in the store instead of asking the source again
+            // (it may also have finished between our miss and the lock).
+            return try await lookupLocks.withLock(key: key, wait: lookupWait) {
+                if let user = try await recheck() { return .found(user, provisioned: true) }
+                return try await walkSources(sources, key: key, masked: masked, recheck: recheck, lookup: lookup)
+            }
         }
         let resolution: Resolution
         if let flights { resolution = try await flights.run(key: key, flight) } else { resolution = try await flight() }

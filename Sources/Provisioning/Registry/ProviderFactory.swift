@@ -25,11 +25,16 @@ public struct ProviderContext: Sendable {
     /// The first source of `resolution.order` (a store files the record
     /// ids of its earlier single-source schema under this name).
     public var firstSource: String
+    /// What the store shares with other instances (sources spend its
+    /// request windows); `.none` for the store itself and without one.
+    public var coordination: Coordination
 
     public init(
         name: String, precedence: PrecedencePolicy, softDelete: SoftDeletePolicy, attributes: [String], logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true, firstSource: String = ""
+        metrics: any MetricsFactory = MetricsSystem.factory, coalesce: Bool = true, firstSource: String = "",
+        coordination: Coordination = .none
     ) {
+        self.coordination = coordination
         self.firstSource = firstSource
         self.metrics = metrics
         self.coalesce = coalesce
@@ -58,6 +63,8 @@ public struct ProviderInstance: Sendable {
     public var signInCodes: (any SignInCodeStore)?
     /// A store's identities at external identity providers (kind `oidc`).
     public var externalIdentities: (any ExternalIdentityStore)?
+    /// What a store shares with every instance on it (budgets, lookup locks, change feed).
+    public var coordination: Coordination
     /// Runs for the life of the service (a connection pool, say); nil if none.
     public var run: (@Sendable () async throws -> Void)?
 
@@ -65,8 +72,10 @@ public struct ProviderInstance: Sendable {
         store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, listable: (any ListableSource)? = nil,
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
         syncState: (any SyncStateStore)? = nil, signInCodes: (any SignInCodeStore)? = nil,
-        externalIdentities: (any ExternalIdentityStore)? = nil, run: (@Sendable () async throws -> Void)? = nil
+        externalIdentities: (any ExternalIdentityStore)? = nil, coordination: Coordination = .none,
+        run: (@Sendable () async throws -> Void)? = nil
     ) {
+        self.coordination = coordination
         self.signInCodes = signInCodes
         self.externalIdentities = externalIdentities
         self.store = store

@@ -9,13 +9,8 @@ import Synchronization
 /// while the process is busy may leave late), and it cannot arrive after it
 /// ended. Read-through reserves the next free slot ahead of background work,
 /// which only takes a slot that leaves one spare in the window.
-public final class TokenBucket: Sendable {
-    public enum Priority: Sendable { case interactive, background }
-
-    /// A granted request's place in the window; hand it back to `release`.
-    public struct Slot: Sendable {
-        let id: UInt64
-    }
+public final class TokenBucket: RequestSlots {
+    public typealias Priority = RequestPriority
 
     /// Slightly over a second, so that clocks rounding at either end never
     /// put `limit + 1` requests in one of the server's windows.
@@ -48,8 +43,9 @@ public final class TokenBucket: Sendable {
         limit = max(requestsPerSecond, 1)
     }
 
-    /// Wait for a slot; nil (and no slot taken) when it would come after `deadline`.
-    public func acquire(priority: Priority, deadline: ContinuousClock.Instant) async -> Slot? {
+    /// Wait for a slot; refused (and no slot taken) when it would come after
+    /// `deadline`. Never paused: the caller's circuit keeps a 429's pause.
+    public func acquire(priority: Priority, deadline: ContinuousClock.Instant) async -> SlotGrant {
         var reservation: UInt64?
         while true {
             let now = ContinuousClock.now
@@ -58,12 +54,12 @@ public final class TokenBucket: Sendable {
             }
             switch decision {
             case .granted(let id):
-                return Slot(id: id)
+                return .granted(RequestSlot(index: 0, holder: Int64(bitPattern: id)))
             case .refused:
-                return nil
+                return .refused
             case .wait(let reserved, let wait):
                 reservation = reserved
-                if priority == .background, now + wait > deadline || Task.isCancelled { return nil }
+                if priority == .background, now + wait > deadline || Task.isCancelled { return .refused }
                 try? await Task.sleep(for: wait)
             }
         }
@@ -73,14 +69,18 @@ public final class TokenBucket: Sendable {
     var unreleasedCount: Int { state.withLock { $0.grants.filter { !$0.released }.count } }
 
     /// The request of `slot` has ended: it occupies the window from now on.
-    public func release(_ slot: Slot) {
+    public func release(_ slot: RequestSlot) {
         let now = ContinuousClock.now
+        let id = UInt64(bitPattern: slot.holder)
         state.withLock { state in
-            guard let index = state.grants.firstIndex(where: { $0.id == slot.id }) else { return }
+            guard let index = state.grants.firstIndex(where: { $0.id == id }) else { return }
             state.grants[index].at = max(state.grants[index].at, now)
             state.grants[index].released = true
         }
     }
+
+    /// In-process, a 429's pause is the circuit breaker's alone.
+    public func pause(for duration: Duration) {}
 
     /// One look at the window. An interactive caller's reservation, made
     /// while requests were still running, is checked again when it comes
