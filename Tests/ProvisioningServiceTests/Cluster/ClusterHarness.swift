@@ -115,13 +115,19 @@ struct ClusterHarness: Sendable {
         ])
     }
 
+    /// A client for floods: AsyncHTTPClient's shared one opens at most 8
+    /// connections per host, which would make the flood a queue in the test.
+    static let http = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
+
     /// A login; the status code (0 when no answer came).
     static func login(_ baseURL: String, email: String, password: String) async -> UInt {
         var request = HTTPClientRequest(url: baseURL + "/api/auth/login")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(AuthFixtures.json(["email": email, "password": password]))
-        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(60)) else { return 0 }
+        guard let response = try? await http.execute(request, timeout: .seconds(60)) else { return 0 }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status.code
     }

@@ -14,7 +14,7 @@ struct ClusterTests {
         try await ClusterHarness.run { cluster in
             let since = Date()
             let emails = (0..<600).map { "nobody\($0)@flood.example.com" }
-            let statuses = await ClusterHarness.logins(cluster.balancer.baseURL, emails: emails, password: "wrong-password", concurrency: 60)
+            let statuses = await ClusterHarness.logins(cluster.balancer.baseURL, emails: emails, password: "wrong-password", concurrency: 150)
             #expect(statuses.allSatisfy { $0 == 401 || $0 == 503 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
             #expect(cluster.sim.counters().rateLimited == 0)
             #expect(cluster.maxSimRequestsPerSecond(since: since) <= 5)
@@ -50,8 +50,10 @@ struct ClusterTests {
             // Instance 1 now has the user in its `me` cache (60 s).
             #expect(try await me() == .ok)
             #expect(try await me() == .ok)
-            let deleted = try await Webhook.event(cluster.client(2), id: "evt-cluster-delete", type: "user.deleted", recordID: recordID)
-            #expect(deleted.status == .ok)
+            let deleted = try await Webhook.event(
+                cluster.client(2), id: "evt-cluster-delete", type: "user.deleted", recordID: recordID,
+                occurredAt: ISO8601DateFormatter().string(from: Date().addingTimeInterval(1)))
+            #expect(deleted.status == .ok && deleted.outcome == "deleted", "\(deleted.text)")
             let sent = ContinuousClock.now
             var status = try await me()
             // Without invalidation this stays 200 for the cache's 60 s; with it, it turns
