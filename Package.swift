@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ProvisioningService", targets: ["ProvisioningService"]),
         .library(name: "AirtableSim", targets: ["AirtableSim"]),
         .library(name: "ProvisioningTestKit", targets: ["ProvisioningTestKit"]),
+        .library(name: "ProvisioningProcessKit", targets: ["ProvisioningProcessKit"]),
         .executable(name: "provisiond", targets: ["provisiond"]),
         .executable(name: "airtable-sim", targets: ["airtable-sim"]),
         .executable(name: "provision-bench", targets: ["provision-bench"]),
@@ -106,7 +107,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "provision-bench", dependencies: [
-            "ProvisioningPostgres", "ProvisioningService", "ProvisioningAirtable", "ProvisioningSignatures", "AirtableSim",
+            "ProvisioningPostgres", "ProvisioningService", "ProvisioningAirtable", "ProvisioningSignatures", "AirtableSim", "ProvisioningProcessKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -127,6 +128,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProvisioningTestKit"),
+        // Child processes for the cluster tests and bench: `provisiond serve` instances behind nginx.
+        .target(name: "ProvisioningProcessKit", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Tests/ProvisioningProcessKit"),
         .testTarget(name: "ProvisioningTests", dependencies: [
             "Provisioning", "ProvisioningTestKit", .product(name: "Logging", package: "swift-log"),
         ],
@@ -136,7 +142,7 @@ let package = Package(
         .testTarget(name: "ProvisioningOIDCTests", dependencies: ["ProvisioningOIDC", "ProvisioningTestKit"]),
         .testTarget(name: "ProvisioningAirtableTests", dependencies: ["ProvisioningAirtable", "AirtableSim"]),
         .testTarget(name: "ProvisioningServiceTests", dependencies: [
-            "ProvisioningService", "ProvisioningSCIM", "AirtableSim", "ProvisioningTestKit",
+            "ProvisioningService", "ProvisioningSCIM", "AirtableSim", "ProvisioningTestKit", "ProvisioningProcessKit",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -80,3 +80,17 @@ struct SimControl: Sendable {
         if log.count > Self.logCapacity { log.removeFirst(log.count - Self.logCapacity) }
     }
 }
+
+extension SimRequestLogEntry {
+    /// The most of `times` that fall within any one second (what Airtable's limit counts).
+    public static func mostInAnySecond(_ times: [Date]) -> Int {
+        let times = times.sorted()
+        var most = 0
+        var start = 0
+        for end in times.indices {
+            while times[end].timeIntervalSince(times[start]) >= 1 { start += 1 }
+            most = max(most, end - start + 1)
+        }
+        return most
+    }
+}

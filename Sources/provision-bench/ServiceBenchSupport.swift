@@ -26,6 +26,8 @@ struct BenchService {
         var minFailureMs: Int?
         /// More top-level YAML (a `credentials:` section, say).
         var extraYAML = ""
+        /// The postgres provider's `schema:` (fresh tables per row); nil: `public`.
+        var schema: String?
     }
 
     let pipeline: BuiltPipeline
@@ -41,7 +43,7 @@ struct BenchService {
           - name: app_db
             kind: postgres
             url: \(databaseURL)
-            pool_size: 10
+            pool_size: 10\(options.schema.map { "\n    schema: \($0)" } ?? "")
           - name: airtable
             kind: airtable
             api_url: \(simURL)

@@ -14,7 +14,7 @@ struct ClusterTests {
         try await ClusterHarness.run { cluster in
             let since = Date()
             let emails = (0..<600).map { "nobody\($0)@flood.example.com" }
-            let statuses = await ClusterHarness.logins(cluster.balancer.baseURL, emails: emails, password: "wrong-password", concurrency: 150)
+            let statuses = await ClusterHarness.logins(cluster.balancerURL, emails: emails, password: "wrong-password", concurrency: 150)
             #expect(statuses.allSatisfy { $0 == 401 || $0 == 503 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
             #expect(cluster.sim.counters().rateLimited == 0)
             #expect(cluster.maxSimRequestsPerSecond(since: since) <= 5)
@@ -29,7 +29,7 @@ struct ClusterTests {
             cluster.airtableUser(email: "storm@example.com")
             let before = cluster.sim.counters().total
             let statuses = await ClusterHarness.logins(
-                cluster.balancer.baseURL, emails: Array(repeating: "storm@example.com", count: 90), password: AuthFixtures.password, concurrency: 90)
+                cluster.balancerURL, emails: Array(repeating: "storm@example.com", count: 90), password: AuthFixtures.password, concurrency: 90)
             #expect(statuses.filter { $0 == 200 }.count == 90, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
             #expect(cluster.sim.counters().total - before == 1)
             let rows = try await Webhook.count(cluster.databaseURL, "SELECT count(*)::int FROM users WHERE email_canonical = 'storm@example.com'")
@@ -70,7 +70,7 @@ struct ClusterTests {
             // Unknown emails through nginx until the 429 has been seen.
             var index = 0
             while cluster.sim.requestLog().first(where: { $0.status == 429 }) == nil {
-                _ = await ClusterHarness.login(cluster.balancer.baseURL, email: "probe\(index)@pause.example.com", password: "x")
+                _ = await ClusterHarness.login(cluster.balancerURL, email: "probe\(index)@pause.example.com", password: "x")
                 index += 1
             }
             let limited = try #require(cluster.sim.requestLog().first { $0.status == 429 })
@@ -90,7 +90,7 @@ struct ClusterTests {
             var resumed: UInt = 0
             let deadline = ContinuousClock.now + .seconds(15)
             while resumed != 401, ContinuousClock.now < deadline {
-                resumed = await ClusterHarness.login(cluster.balancer.baseURL, email: "after\(index)@pause.example.com", password: "x")
+                resumed = await ClusterHarness.login(cluster.balancerURL, email: "after\(index)@pause.example.com", password: "x")
                 index += 1
                 if resumed != 401 { try await Task.sleep(for: .milliseconds(200)) }
             }
@@ -104,7 +104,7 @@ struct ClusterTests {
             cluster.airtableUser(email: "survivor@example.com")
             let flood = Task {
                 await ClusterHarness.logins(
-                    cluster.balancer.baseURL, emails: (0..<300).map { "k\($0)@kill.example.com" }, password: "x", concurrency: 30)
+                    cluster.balancerURL, emails: (0..<300).map { "k\($0)@kill.example.com" }, password: "x", concurrency: 30)
             }
             // Kill instance 1 once the flood is under way (the simulator has answered lookups).
             while cluster.sim.counters().total < 5 { try await Task.sleep(for: .milliseconds(10)) }
@@ -117,7 +117,7 @@ struct ClusterTests {
             var status: UInt = 0
             let deadline = ContinuousClock.now + .seconds(20)
             while status != 200, ContinuousClock.now < deadline {
-                status = await ClusterHarness.login(cluster.balancer.baseURL, email: "survivor@example.com", password: AuthFixtures.password)
+                status = await ClusterHarness.login(cluster.balancerURL, email: "survivor@example.com", password: AuthFixtures.password)
                 if status != 200 { try await Task.sleep(for: .milliseconds(200)) }
             }
             #expect(status == 200)

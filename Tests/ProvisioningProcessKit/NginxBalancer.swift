@@ -2,14 +2,14 @@ import Foundation
 
 /// A real nginx (Debian's package) in front of the instances: round-robin,
 /// passing the client's address in `X-Forwarded-For`, as a deployment would.
-struct NginxBalancer {
-    let process: LocalProcess
-    let port: Int
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+public struct NginxBalancer: Sendable {
+    public let process: LocalProcess
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    static func start(upstreamPorts: [Int], directory: String) throws -> NginxBalancer {
+    public static func start(upstreamPorts: [Int], directory: String) throws -> NginxBalancer {
         guard let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
-            throw HarnessError("nginx is missing: scripts/test.sh installs Debian's nginx package")
+            throw ProcessKitError("nginx is missing: scripts/test.sh installs Debian's nginx package")
         }
         let port = try LocalProcess.freePort()
         let temp = directory + "/tmp"

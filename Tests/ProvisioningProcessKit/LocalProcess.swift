@@ -3,13 +3,19 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process of the test (a `provisiond serve`, nginx), its output in
-/// a log file; stopped with SIGTERM, or killed with SIGKILL.
-final class LocalProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
+/// What went wrong starting a process or a server.
+public struct ProcessKitError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
 
-    init(executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
+/// A child process of a test or bench (a `provisiond serve`, nginx), its output in
+/// a log file; stopped with SIGTERM, or killed with SIGKILL.
+public final class LocalProcess: @unchecked Sendable {
+    let process = Process()
+    public let logPath: String
+
+    public init(executable: String, arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -21,27 +27,27 @@ final class LocalProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
     /// SIGKILL: no shutdown at all (its sessions die with their sockets).
-    func kill() {
+    public func kill() {
         _ = Glibc.kill(pid, SIGKILL)
         process.waitUntilExit()
     }
 
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
     }
 
-    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// A TCP port free right now on 127.0.0.1 (the kernel picks it).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket() failed") }
+        guard fd >= 0 else { throw ProcessKitError("socket() failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -49,9 +55,9 @@ final class LocalProcess: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0 else { throw HarnessError("bind() failed") }
+        guard bound == 0 else { throw ProcessKitError("bind() failed") }
         let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        guard named == 0 else { throw HarnessError("getsockname() failed") }
+        guard named == 0 else { throw ProcessKitError("getsockname() failed") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
