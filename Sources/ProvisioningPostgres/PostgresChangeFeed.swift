@@ -46,18 +46,20 @@ final class PostgresChangeFeed: ChangeFeed {
             do {
                 let connection = try await PostgresConnection.connect(configuration: session, id: 1, logger: logger)
                 defer { Task { try? await connection.close() } }
-                let notifications = try await connection.listen(channel)
-                if connectedBefore {
-                    // Changes made while we were away were not heard: drop everything.
-                    handle(.everything)
-                    logger.info("changes.reconnected", metadata: ["event": "changes.reconnected"])
-                }
+                let reconnected = connectedBefore
                 connectedBefore = true
                 delay = .milliseconds(250)
-                for try await notification in notifications {
-                    guard let message = try? JSONDecoder().decode(Message.self, from: Data(notification.payload.utf8)),
-                          message.origin != origin else { continue }
-                    handle(message.change)
+                try await connection.listen(on: channel) { [origin, logger] notifications in
+                    if reconnected {
+                        // Changes made while we were away were not heard: drop everything.
+                        handle(.everything)
+                        logger.info("changes.reconnected", metadata: ["event": "changes.reconnected"])
+                    }
+                    for try await notification in notifications {
+                        guard let message = try? JSONDecoder().decode(Message.self, from: Data(notification.payload.utf8)),
+                              message.origin != origin else { continue }
+                        handle(message.change)
+                    }
                 }
             } catch {
                 if Task.isCancelled { return }

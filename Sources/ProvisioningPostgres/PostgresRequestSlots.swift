@@ -25,6 +25,8 @@ public final class PostgresRequestSlots: RequestSlots {
     let table: String
     let logger: Logger
     private let rowReady = Mutex(false)
+    /// Prepared once per connection: planning this statement cost more than running it.
+    private let takeStatement: CompiledStatement.Text
 
     init(key: String, requestsPerSecond: Int, client: PostgresClient, gate: StoreGate, schema: PostgresSchema, logger: Logger) {
         self.key = key
@@ -33,6 +35,29 @@ public final class PostgresRequestSlots: RequestSlots {
         self.gate = gate
         self.table = schema.sourceBudgets
         self.logger = logger
+        self.takeStatement = CompiledStatement.Text("""
+            WITH b AS (
+                SELECT free_at, holder, paused_until, clock_timestamp() AS now
+                FROM \(schema.sourceBudgets) WHERE key = $1 FOR UPDATE
+            ), s AS (
+                SELECT u.i::int AS i, b.now, greatest(b.paused_until, b.now) AS paused_until,
+                       CASE WHEN u.h <> 0 AND u.f > b.now THEN b.now + make_interval(secs => $5) ELSE u.f END AS ready_at
+                FROM b, unnest(b.free_at, b.holder) WITH ORDINALITY AS u(f, h, i)
+            ), pick AS (
+                SELECT * FROM s ORDER BY ready_at, i LIMIT 1
+            ), need AS (
+                SELECT ready_at FROM s ORDER BY ready_at, i OFFSET $2 LIMIT 1
+            ), taken AS (
+                UPDATE \(schema.sourceBudgets) t SET free_at[pick.i] = pick.now + make_interval(secs => $3), holder[pick.i] = $4
+                FROM pick, need
+                WHERE t.key = $1 AND need.ready_at <= pick.now AND pick.paused_until <= pick.now
+                RETURNING pick.i
+            )
+            SELECT pick.i, EXISTS (SELECT 1 FROM taken),
+                   extract(epoch FROM greatest(need.ready_at, pick.paused_until) - pick.now)::float8,
+                   extract(epoch FROM pick.paused_until - pick.now)::float8
+            FROM pick, need
+            """)
     }
 
     private struct Look {
@@ -68,7 +93,13 @@ public final class PostgresRequestSlots: RequestSlots {
         return .refused
     }
 
+    /// Given back off the caller's path (the request has its answer): a
+    /// slot freed a moment late only errs on the safe side.
     public func release(_ slot: RequestSlot) async {
+        Task { await giveBack(slot) }
+    }
+
+    private func giveBack(_ slot: RequestSlot) async {
         _ = try? await gate.run { [self] in
             try await client.query("""
                 UPDATE \(unescaped: table) SET
@@ -108,32 +139,16 @@ public final class PostgresRequestSlots: RequestSlots {
     /// at the earliest. nil: the row was missing (now made).
     private func take(holder: Int64, needed: Int, abandonedSeconds: Double) async throws -> Look? {
         try await ensureRow()
-        let rows = try await gate.run { [self] in
-            try await client.query("""
-                WITH b AS (
-                    SELECT free_at, holder, paused_until, clock_timestamp() AS now
-                    FROM \(unescaped: table) WHERE key = \(key) FOR UPDATE
-                ), s AS (
-                    SELECT u.i::int AS i, b.now, greatest(b.paused_until, b.now) AS paused_until,
-                           CASE WHEN u.h <> 0 AND u.f > b.now
-                                THEN b.now + make_interval(secs => \(Double(Self.windowMilliseconds) / 1000)) ELSE u.f END AS ready_at
-                    FROM b, unnest(b.free_at, b.holder) WITH ORDINALITY AS u(f, h, i)
-                ), pick AS (
-                    SELECT * FROM s ORDER BY ready_at, i LIMIT 1
-                ), need AS (
-                    SELECT ready_at FROM s ORDER BY ready_at, i OFFSET \(needed - 1) LIMIT 1
-                ), taken AS (
-                    UPDATE \(unescaped: table) t SET
-                        free_at[pick.i] = pick.now + make_interval(secs => \(abandonedSeconds)), holder[pick.i] = \(holder)
-                    FROM pick, need
-                    WHERE t.key = \(key) AND need.ready_at <= pick.now AND pick.paused_until <= pick.now
-                    RETURNING pick.i
-                )
-                SELECT pick.i, EXISTS (SELECT 1 FROM taken),
-                       extract(epoch FROM greatest(need.ready_at, pick.paused_until) - pick.now)::float8,
-                       extract(epoch FROM pick.paused_until - pick.now)::float8
-                FROM pick, need
-                """, logger: logger).collect()
+        var bindings = PostgresBindings()
+        bindings.append(key)
+        bindings.append(needed - 1)
+        bindings.append(abandonedSeconds)
+        bindings.append(holder)
+        bindings.append(Double(Self.windowMilliseconds) / 1000)
+        let rows = try await gate.run { [self, bindings] in
+            try await client.withConnection { connection in
+                try await CompiledStatement.rows(takeStatement, bindings, on: connection, logger: logger)
+            }
         }
         guard let row = rows.first else {
             rowReady.withLock { $0 = false }

@@ -21,19 +21,26 @@ public struct WriteObservingStore: IdentityStore {
     public func isReachable() async -> Bool { await base.isReachable() }
 
     public func upsert(_ record: SourceRecord) async throws -> UpsertResult {
-        try await reporting(WebhookEffect.upsert(record).change, didWrite, { try await base.upsert(record) }, { $1.userID = $0.user.id })
+        try await reporting(WebhookEffect.upsert(record).change, didWrite, { try await base.upsert(record) }) { result, change in
+            change.userID = result.user.id
+            return result.outcome.changedTheStore
+        }
     }
 
     public func delete(source: String, recordID: String, occurredAt: Date?) async throws -> DeleteResult {
         try await reporting(UserChange(links: [source: recordID]), didWrite, {
             try await base.delete(source: source, recordID: recordID, occurredAt: occurredAt)
-        }, { $1.userID = $0.userID })
+        }) { result, change in
+            change.userID = result.userID
+            return true
+        }
     }
 
     public func updateFromApp(id: UUID, values: [String: String?]) async throws -> StoredUser? {
-        try await reporting(UserChange(userID: id), didWrite, { try await base.updateFromApp(id: id, values: values) }, {
-            $1.canonicalEmail = $0?.emailCanonical
-        })
+        try await reporting(UserChange(userID: id), didWrite, { try await base.updateFromApp(id: id, values: values) }) { user, change in
+            change.canonicalEmail = user?.emailCanonical
+            return true
+        }
     }
 
     public func replacePasswordHash(id: UUID, verified: String, fresh: String) async throws -> Bool {
@@ -41,17 +48,17 @@ public struct WriteObservingStore: IdentityStore {
     }
 }
 
-/// Run `write`, then report `change` (completed from the result by
-/// `complete`), also when the write failed: it may have committed.
+/// Run `write`, then report `change`, completed from the result by
+/// `complete` (false: the write changed nothing, nothing to report); also
+/// when the write failed: it may have committed.
 private func reporting<T>(
     _ change: UserChange, _ didWrite: @Sendable (UserChange) async -> Void, _ write: () async throws -> T,
-    _ complete: (T, inout UserChange) -> Void = { _, _ in }
+    _ complete: (T, inout UserChange) -> Bool = { _, _ in true }
 ) async throws -> T {
     var change = change
     do {
         let result = try await write()
-        complete(result, &change)
-        await didWrite(change)
+        if complete(result, &change) { await didWrite(change) }
         return result
     } catch {
         await didWrite(change)
@@ -70,9 +77,12 @@ public struct WriteObservingLedger: WebhookLedger {
     }
 
     public func apply(_ delivery: WebhookDelivery, effect: WebhookEffect) async throws -> LedgerResult {
-        try await reporting(effect.change, didWrite, { try await base.apply(delivery, effect: effect) }, { result, change in
-            if case .processed(let outcome) = result { change.userID = outcome.userID }
-        })
+        try await reporting(effect.change, didWrite, { try await base.apply(delivery, effect: effect) }) { result, change in
+            // A replay or a conflict wrote nothing; nor did an unchanged or stale upsert.
+            guard case .processed(let outcome) = result else { return false }
+            change.userID = outcome.userID
+            return UpsertOutcome(rawValue: outcome.outcome)?.changedTheStore ?? true
+        }
     }
 
     public func prune(receivedBefore cutoff: Date) async throws -> Int { try await base.prune(receivedBefore: cutoff) }
@@ -100,6 +110,11 @@ public struct WriteObservingRefreshTokens: RefreshTokenRepository {
     public func revokeAll(userID: UUID) async throws {
         try await reporting(UserChange(userID: userID), didWrite, { try await base.revokeAll(userID: userID) })
     }
+}
+
+extension UpsertOutcome {
+    /// Whether the upsert wrote anything another instance may have cached otherwise.
+    var changedTheStore: Bool { self != .unchanged && self != .staleIgnored }
 }
 
 extension WebhookEffect {
