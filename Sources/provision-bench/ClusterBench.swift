@@ -140,6 +140,16 @@ struct ClusterBench: AsyncParsableCommand {
         defer { Task { await service.stop() } }
         guard let makeSlots = service.pipeline.coordination.requestSlots else { throw BenchError("the postgres store shares no request window") }
         row("PostgreSQL row (after: shared by every instance)", try await measure((0..<250).map { makeSlots("bench-window-\($0)", 5) }))
+        // What a first sign-in adds besides: the key's advisory lock (a
+        // transaction of its own: begin, try-lock, commit), uncontended.
+        guard let locks = service.pipeline.coordination.lookupLocks else { throw BenchError("the postgres store has no lookup locks") }
+        var locked = Samples()
+        for index in 0..<1_000 {
+            try await timed(&locked) { try await locks.withLock(key: "email:bench\(index)@bench.example", wait: .seconds(1)) {} }
+        }
+        table.rows.append([
+            "lookup lock, uncontended (after; before: none)", String(format: "%.3f", locked.p50), String(format: "%.3f", locked.p95), String(locked.count),
+        ])
         return table
     }
 }
