@@ -26,7 +26,7 @@ public struct ResolutionPipeline: Sendable {
     private let flights: Singleflight<Resolution>?
     /// Coalescing across instances on one store (after the singleflight).
     private let lookupLocks: (any LookupLocks)?
-    /// The longest a lookup takes: a waiter for another instance's lookup waits no longer.
+    /// The longest another instance's lookup and write take: a waiter for it waits no longer.
     private let lookupWait: Duration
     private let logger: Logger
     private let attempts: Counter
@@ -41,8 +41,10 @@ public struct ResolutionPipeline: Sendable {
     ) {
         self.flights = coalesce ? Singleflight() : nil
         self.lookupLocks = lookupLocks
+        // The holder asks every source (each within its timeout) and then
+        // writes the store: a waiter allows for both, a second for the write.
         let timeouts = sources.map(\.source.lookupTimeoutMilliseconds)
-        self.lookupWait = .milliseconds(timeouts.contains(0) || timeouts.isEmpty ? 5_000 : timeouts.reduce(0, +))
+        self.lookupWait = .milliseconds(timeouts.contains(0) || timeouts.isEmpty ? 5_000 : timeouts.reduce(0, +) + 1_000)
         self.store = store
         self.sources = sources
         self.negativeCache = ExpiringKeys(ttlSeconds: negativeCacheSeconds)

@@ -38,6 +38,9 @@ extension SourceBudget {
         case budgetExhausted
     }
 
+    /// How much longer a request that got no good answer keeps its slot.
+    public static let unansweredHold: Duration = .seconds(1)
+
     /// Airtable's penalty after a 429: 30 seconds of quiet on the base.
     public static let rateLimitPause: Duration = .seconds(30)
 
@@ -66,8 +69,19 @@ extension SourceBudget {
             return .failure(.circuitOpen)
         }
         let response = await request(deadline - ContinuousClock.now)
-        await slots.release(slot)
-        switch outcome(response) {
+        let result = outcome(response)
+        if result == .failed {
+            // No answer (a timeout, a reset) or a server error: the request
+            // may still reach the service later than we can see, so its slot
+            // stays taken a while longer.
+            Task {
+                try? await Task.sleep(for: Self.unansweredHold)
+                await slots.release(slot)
+            }
+        } else {
+            await slots.release(slot)
+        }
+        switch result {
         case .answered: breaker.recordSuccess()
         case .rateLimited:
             breaker.recordRateLimited(wait: Self.rateLimitPause)

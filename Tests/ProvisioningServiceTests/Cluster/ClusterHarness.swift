@@ -19,7 +19,7 @@ struct ClusterHarness: Sendable {
     struct Options: Sendable {
         var instances = 3
         /// The airtable provider's `timeout_ms`: a login waits at most this for the base's budget.
-        var airtableTimeoutMilliseconds = 1_000
+        var airtableTimeoutMilliseconds = 2_000
         var meCacheMilliseconds = 60_000
     }
 

@@ -57,8 +57,8 @@ struct ClusterTests {
             let sent = ContinuousClock.now
             var status = try await me()
             // Without invalidation this stays 200 for the cache's 60 s; with it, it turns
-            // as soon as the notification arrives (milliseconds; a loaded machine gets 1 s).
-            while status == .ok, ContinuousClock.now - sent < .seconds(1) { status = try await me() }
+            // as soon as the notification arrives (milliseconds; a loaded machine gets 3 s).
+            while status == .ok, ContinuousClock.now - sent < .seconds(3) { status = try await me() }
             #expect(status == .unauthorized)
         }
     }
