@@ -105,11 +105,10 @@ public struct ResolutionPipeline: Sendable {
 
     /// Forget negative-cache entries for what an event names.
     public func forget(canonicalEmail: String?, source: String, recordID: String?) {
-        if let canonicalEmail { negativeCache.forget("email:\(canonicalEmail)") }
-        if let recordID { negativeCache.forget(Self.recordKey(source: source, recordID: recordID)) }
+        forget(UserChange(canonicalEmail: canonicalEmail, links: recordID.map { [source: $0] } ?? [:]))
     }
 
-    /// Forget negative-cache entries for what another instance changed.
+    /// Forget negative-cache entries for what a write (here or on another instance) changed.
     public func forget(_ change: UserChange) {
         if change.everything {
             negativeCache.removeAll()
