@@ -80,6 +80,8 @@ extension AirtableSimulator {
         switch route {
         case .notFound:
             throw SimAPIError.routeNotFound
+        case .schema(let base):
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.schema(base: base) }
         case .list(let base, let table):
             let params = try SimListParams(query: query)
             return try data.withLock { (d: inout SimData) throws(SimAPIError) in

@@ -18,3 +18,20 @@ enum SimIDs {
         return rest.count == 14 && rest.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
     }
 }
+
+extension SimIDs {
+    /// An id of the same shape, always the same for the same `seed` (FNV-1a, then base 62).
+    static func derived(_ prefix: String, from seed: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var id = prefix
+        for round in 0..<14 {
+            for byte in "\(round)|\(seed)".utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+            id.append(alphabet[Int(hash % UInt64(alphabet.count))])
+        }
+        return id
+    }
+}

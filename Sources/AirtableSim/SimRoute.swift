@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 
-/// An API request, resolved from method and path: `/v0/{base}/{table}[/{recordId}|/listRecords]`.
+/// An API request, resolved from method and path: `/v0/{base}/{table}[/{recordId}|/listRecords]`,
+/// or the schema route `/v0/meta/bases/{base}/tables`.
 /// Path segments are percent-decoded after splitting, so `My%20Users` and `a%2Fb` name tables.
 enum SimRoute: Sendable, Equatable {
     case list(base: String, table: String)
@@ -12,6 +13,8 @@ enum SimRoute: Sendable, Equatable {
     case updateOne(base: String, table: String, id: String, replace: Bool)
     case deleteMany(base: String, table: String)
     case deleteOne(base: String, table: String, id: String)
+    /// `GET /v0/meta/bases/{base}/tables`.
+    case schema(base: String)
     case notFound(base: String?)
 
     init(method: HTTPRequest.Method, rawPath: String) {
@@ -28,6 +31,14 @@ enum SimRoute: Sendable, Equatable {
             return
         }
         let segments = decoded.compactMap { $0 }
+        if segments.first == "meta" {
+            if method == .get, segments.count == 4, segments[1] == "bases", segments[3] == "tables" {
+                self = .schema(base: segments[2])
+            } else {
+                self = .notFound(base: segments.count > 2 ? segments[2] : nil)
+            }
+            return
+        }
         let base = segments[0]
         switch (method, segments.count) {
         case (.get, 2): self = .list(base: base, table: segments[1])
@@ -47,7 +58,7 @@ enum SimRoute: Sendable, Equatable {
     var base: String? {
         switch self {
         case .list(let b, _), .listByBody(let b, _), .get(let b, _, _), .create(let b, _), .updateMany(let b, _, _),
-            .updateOne(let b, _, _, _), .deleteMany(let b, _), .deleteOne(let b, _, _):
+            .updateOne(let b, _, _, _), .deleteMany(let b, _), .deleteOne(let b, _, _), .schema(let b):
             return b
         case .notFound(let b): return b
         }
@@ -60,7 +71,7 @@ enum SimRoute: Sendable, Equatable {
         case .create: return .create
         case .updateMany, .updateOne: return .update
         case .deleteMany, .deleteOne: return .delete
-        case .notFound: return .other
+        case .schema, .notFound: return .other
         }
     }
 }
