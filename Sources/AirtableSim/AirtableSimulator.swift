@@ -38,6 +38,9 @@ public final class AirtableSimulator: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        // The pinger runs as long as the server does.
+        let pinger = Task { await runPinger() }
+        defer { pinger.cancel() }
         if handlingShutdownSignals {
             try await app.runService()
         } else {
@@ -176,6 +179,20 @@ public final class AirtableSimulator: Sendable {
             $0.limiter.perSecond = max(0, perSecond)
             if let penaltySeconds { $0.limiter.penalty = .seconds(max(0, penaltySeconds)) }
             $0.limiter.reset()
+        }
+    }
+
+    /// Controls a webhook as Airtable might act on it: expire it (it is gone),
+    /// switch it off or on, or move its clock on. nil: no such webhook.
+    public func controlWebhook(id: String, expire: Bool = false, enabled: Bool? = nil, advanceSeconds: Int? = nil) -> SimValue? {
+        data.withLock { d in
+            guard d.webhooks[id] != nil else { return nil }
+            if let enabled { d.webhooks[id]?.isHookEnabled = enabled }
+            if let advanceSeconds { d.webhooks[id]?.clockOffset += TimeInterval(advanceSeconds) }
+            if expire, let webhook = d.webhooks[id] { d.webhooks[id]?.expirationTime = webhook.now(Date()) }
+            let now = Date()
+            d.dropExpiredWebhooks(now: now)
+            return d.webhooks[id]?.json(now: now) ?? ["id": .string(id), "expired": true]
         }
     }
 

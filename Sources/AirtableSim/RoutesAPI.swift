@@ -82,6 +82,19 @@ extension AirtableSimulator {
             throw SimAPIError.routeNotFound
         case .schema(let base):
             return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.schema(base: base) }
+        case .webhookCreate(let base):
+            let body = try await Self.body(of: request)
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.createWebhook(base: base, body: body, now: now) }
+        case .webhookList(let base):
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.listWebhooks(base: base, now: now) }
+        case .webhookDelete(let base, let id):
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.deleteWebhook(base: base, id: id, now: now) }
+        case .webhookRefresh(let base, let id):
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in try d.refreshWebhook(base: base, id: id, now: now) }
+        case .webhookPayloads(let base, let id):
+            return try data.withLock { (d: inout SimData) throws(SimAPIError) in
+                try d.webhookPayloads(base: base, id: id, query: query, now: now)
+            }
         case .list(let base, let table):
             let params = try SimListParams(query: query)
             return try data.withLock { (d: inout SimData) throws(SimAPIError) in

@@ -9,10 +9,21 @@ import Hummingbird
 /// - `GET /_sim/requests` (last 1000 API requests), `GET /_sim/counters`
 /// - `POST /_sim/reset` (`?data=true` also clears every record)
 /// - `POST /_sim/rate-limit` `{"per_second": N, "penalty_s": S}` (penalty optional, kept when absent); `POST /_sim/iterators/expire`
+/// - `POST /_sim/webhooks/{id}` `{"expire": true}` (gone, as Airtable deletes an expired webhook),
+///   `{"enabled": false}` (`isHookEnabled`: no payloads, no pings), `{"advance_s": N}` (its clock moves on N seconds)
 extension AirtableSimulator {
     func respondAdmin(to request: Request) async -> Response {
         let path = request.uri.path.hasSuffix("/") ? String(request.uri.path.dropLast()) : request.uri.path
         do {
+            if request.method == .post, path.hasPrefix("/_sim/webhooks/") {
+                let id = String(path.dropFirst("/_sim/webhooks/".count))
+                let body = try await adminBody(request)
+                guard let state = controlWebhook(id: id, expire: body["expire"]?.boolValue ?? false,
+                                                     enabled: body["enabled"]?.boolValue, advanceSeconds: body["advance_s"]?.intValue) else {
+                    return Self.json(404, ["error": "NOT_FOUND"])
+                }
+                return Self.json(200, state)
+            }
             switch (request.method, path) {
             case (.get, "/_sim/counters"):
                 return Self.json(200, counters().json)

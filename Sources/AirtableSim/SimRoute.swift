@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 
 /// An API request, resolved from method and path: `/v0/{base}/{table}[/{recordId}|/listRecords]`,
-/// or the schema route `/v0/meta/bases/{base}/tables`.
+/// the schema route `/v0/meta/bases/{base}/tables`, or the webhook routes `/v0/bases/{base}/webhooks…`.
 /// Path segments are percent-decoded after splitting, so `My%20Users` and `a%2Fb` name tables.
 enum SimRoute: Sendable, Equatable {
     case list(base: String, table: String)
@@ -15,6 +15,12 @@ enum SimRoute: Sendable, Equatable {
     case deleteOne(base: String, table: String, id: String)
     /// `GET /v0/meta/bases/{base}/tables`.
     case schema(base: String)
+    /// `/v0/bases/{base}/webhooks[/{id}[/refresh|/payloads]]`.
+    case webhookCreate(base: String)
+    case webhookList(base: String)
+    case webhookDelete(base: String, id: String)
+    case webhookRefresh(base: String, id: String)
+    case webhookPayloads(base: String, id: String)
     case notFound(base: String?)
 
     init(method: HTTPRequest.Method, rawPath: String) {
@@ -39,6 +45,18 @@ enum SimRoute: Sendable, Equatable {
             }
             return
         }
+        if segments.first == "bases", segments.count >= 3, segments[2] == "webhooks" {
+            let base = segments[1]
+            switch (method, segments.count) {
+            case (.post, 3): self = .webhookCreate(base: base)
+            case (.get, 3): self = .webhookList(base: base)
+            case (.delete, 4): self = .webhookDelete(base: base, id: segments[3])
+            case (.post, 5) where segments[4] == "refresh": self = .webhookRefresh(base: base, id: segments[3])
+            case (.get, 5) where segments[4] == "payloads": self = .webhookPayloads(base: base, id: segments[3])
+            default: self = .notFound(base: base)
+            }
+            return
+        }
         let base = segments[0]
         switch (method, segments.count) {
         case (.get, 2): self = .list(base: base, table: segments[1])
@@ -58,7 +76,8 @@ enum SimRoute: Sendable, Equatable {
     var base: String? {
         switch self {
         case .list(let b, _), .listByBody(let b, _), .get(let b, _, _), .create(let b, _), .updateMany(let b, _, _),
-            .updateOne(let b, _, _, _), .deleteMany(let b, _), .deleteOne(let b, _, _), .schema(let b):
+            .updateOne(let b, _, _, _), .deleteMany(let b, _), .deleteOne(let b, _, _), .schema(let b),
+            .webhookCreate(let b), .webhookList(let b), .webhookDelete(let b, _), .webhookRefresh(let b, _), .webhookPayloads(let b, _):
             return b
         case .notFound(let b): return b
         }
@@ -71,7 +90,7 @@ enum SimRoute: Sendable, Equatable {
         case .create: return .create
         case .updateMany, .updateOne: return .update
         case .deleteMany, .deleteOne: return .delete
-        case .schema, .notFound: return .other
+        case .schema, .webhookCreate, .webhookList, .webhookDelete, .webhookRefresh, .webhookPayloads, .notFound: return .other
         }
     }
 }

@@ -24,6 +24,8 @@ struct SimTable: Sendable {
     private(set) var records: [String: SimRecord] = [:]
     /// Record ids in creation order (the default listing order).
     private(set) var order: [String] = []
+    /// Changes since the last `takeChanges()`: what webhook payloads report.
+    private(set) var changes: [SimChange] = []
 
     init(spec: SimTableSpec, id: String = SimIDs.make("tbl")) {
         self.id = id
@@ -103,12 +105,14 @@ struct SimTable: Sendable {
                                fields: Self.withoutEmpties(fields))
         records[recordID] = record
         order.append(recordID)
+        changes.append(.created(record))
         return record
     }
 
     /// PATCH merges (an empty value clears the field); PUT (`replace`) clears every field not sent.
     mutating func update(id: String, fields: [String: SimValue], replace: Bool, now: Date) -> SimRecord? {
         guard var record = records[id] else { return nil }
+        let before = record
         if replace {
             record.fields = Self.withoutEmpties(fields)
         } else {
@@ -118,13 +122,21 @@ struct SimTable: Sendable {
         }
         record.lastModifiedTime = now
         records[id] = record
+        changes.append(.updated(before: before, after: record))
         return record
     }
 
     mutating func delete(id: String) -> Bool {
         guard records.removeValue(forKey: id) != nil else { return false }
         order.removeAll { $0 == id }
+        changes.append(.destroyed(id))
         return true
+    }
+
+    /// The changes since the last call, in order.
+    mutating func takeChanges() -> [SimChange] {
+        defer { changes = [] }
+        return changes
     }
 
     mutating func removeAll() {
@@ -146,6 +158,18 @@ struct SimIterator: Sendable {
 struct SimData: Sendable {
     var bases: [String: [SimTable]] = [:]
     var iterators: [String: SimIterator] = [:]
+    /// Webhooks by id (`ach…`), and each base's transaction number.
+    var webhooks: [String: SimWebhook] = [:]
+    var transactionNumbers: [String: Int] = [:]
+    /// Webhooks with payloads their notification URL has not been pinged for.
+    var pingsDue: Set<String> = []
+    /// A webhook's ping in flight or waiting to be retried.
+    struct PingRetry: Sendable {
+        var number: Int
+        var at: Date
+        var inFlight: Bool
+    }
+    var pingRetries: [String: PingRetry] = [:]
     static let maximumIterators = 1000
 
     init(configuration: SimConfiguration) {
@@ -183,14 +207,23 @@ struct SimData: Sendable {
         let i = try tableIndex(base: base, table: table)
         guard var tables = bases[base] else { throw SimAPIError.modelNotFound }
         bases[base] = nil  // keep the array uniquely referenced while editing
-        defer { bases[base] = tables }
+        defer {
+            // One write request (or one control call) is one payload, as one Airtable transaction.
+            let changes = tables[i].takeChanges()
+            let table = tables[i]
+            bases[base] = tables
+            if !changes.isEmpty { recordPayload(base: base, table: table, changes: changes) }
+        }
         return try body(&tables[i])
     }
 
     mutating func clearRecords() {
         for (base, tables) in bases {
             var copy = tables
-            for i in copy.indices { copy[i].removeAll() }
+            for i in copy.indices {
+                copy[i].removeAll()
+                _ = copy[i].takeChanges()
+            }
             bases[base] = copy
         }
         iterators = [:]

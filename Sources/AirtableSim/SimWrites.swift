@@ -134,7 +134,7 @@ extension SimData {
 
     // MARK: body helpers
 
-    private static func requestObject(_ body: SimValue, allowed: Set<String>) throws(SimAPIError) -> [String: SimValue] {
+    static func requestObject(_ body: SimValue, allowed: Set<String>) throws(SimAPIError) -> [String: SimValue] {
         guard case .object(let object) = body else { throw SimAPIError.invalidRequest }
         for key in object.keys where !allowed.contains(key) { throw SimAPIError.invalidRequest("unknown parameter \(key)") }
         if let typecast = object["typecast"], typecast.boolValue == nil { throw SimAPIError.invalidRequest }
