@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/scim.sh
 source scripts/lib/smtp.sh
+source scripts/lib/pyairtable.sh
 source scripts/lib/build_deps.sh
 apt_install_if_missing curl curl
 apt_install_if_missing openssl openssl
@@ -17,6 +18,7 @@ trap 'smtp_stop; scim_stop; pg_stop' EXIT
 pg_start
 scim_start
 smtp_start
+pyairtable_install
 ensure_build_deps
 swift build --build-tests
 if [ "$#" -gt 0 ]; then
