@@ -39,7 +39,7 @@ struct SimWebhook: Sendable {
     var cursorForNextPayload: Int { payloads.count + 1 }
 
     func json(now: Date) -> SimValue {
-        var object: [String: SimValue] = [
+        let object: [String: SimValue] = [
             "id": .string(id), "type": "client", "isHookEnabled": .bool(isHookEnabled),
             "notificationUrl": notificationURL.map(SimValue.string) ?? .null,
             "cursorForNextPayload": .number(Double(cursorForNextPayload)),
@@ -49,7 +49,6 @@ struct SimWebhook: Sendable {
             "lastNotificationResult": lastNotificationResult,
             "specification": specification,
         ]
-        if notificationURL == nil { object["notificationUrl"] = .null }
         return .object(object)
     }
 

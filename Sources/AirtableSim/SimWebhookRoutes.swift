@@ -104,7 +104,7 @@ extension SimData {
         let start = min(cursor - 1, webhook.payloads.count)
         let end = min(start + limit, webhook.payloads.count)
         webhooks[id]?.expirationTime = webhook.now(now).addingTimeInterval(SimWebhook.lifetime)
-        return ["payloads": .array(Array(webhook.payloads[start..<end])), "cursor": .number(Double(end + 1)),
+        return ["payloads": .array(Array(webhook.payloads[start..<end])), "cursor": .number(Double(max(cursor, end + 1))),
                 "mightHaveMore": .bool(end < webhook.payloads.count)]
     }
 

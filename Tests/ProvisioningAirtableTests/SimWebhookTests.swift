@@ -88,6 +88,9 @@ struct SimWebhookTests {
             #expect(rest.json?["payloads"]?.arrayValue?.first?["changedTablesById"]?[table]?["destroyedRecordIds"] == [.string(recordID)])
             #expect(rest.json?["mightHaveMore"]?.boolValue == false)
             #expect(rest.json?["cursor"]?.intValue == 4)
+            // A cursor past the end stays where it is.
+            let beyond = try await h.get("/v0/bases/\(SimHarness.base)/webhooks/\(id)/payloads?cursor=9")
+            #expect(beyond.json?["payloads"]?.arrayValue?.isEmpty == true && beyond.json?["cursor"]?.intValue == 9)
             // Listed with its cursor; limit over 50 is refused.
             let listed = try await h.get("/v0/bases/\(SimHarness.base)/webhooks").json?["webhooks"]?.arrayValue ?? []
             #expect(listed.count == 1 && listed.first?["cursorForNextPayload"]?.intValue == 4 && listed.first?["isHookEnabled"]?.boolValue == true)
