@@ -138,6 +138,21 @@ public enum Migrations {
             )
             """,
         ]),
+        (6, [
+            // A source's push subscription (an Airtable webhook): its id, MAC
+            // secret and payload cursor, shared by every instance (CONTRACT §9).
+            """
+            CREATE TABLE \(schema.sourceSubscriptions) (
+                source text PRIMARY KEY,
+                subscription_id text NOT NULL,
+                secret text NOT NULL,
+                cursor bigint NOT NULL DEFAULT 1,
+                expires_at timestamptz,
+                last_notified_at timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
     ] }
 
     /// The provider name version 3 files old record ids under when none is given.

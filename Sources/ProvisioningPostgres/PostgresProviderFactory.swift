@@ -73,7 +73,9 @@ public struct PostgresProviderFactory: ProviderFactory {
             refreshTokens: PostgresRefreshTokens(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
             webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: context.logger, schema: settings.schema),
-            signInCodes: codes, externalIdentities: codes, coordination: coordination,
+            signInCodes: codes, externalIdentities: codes,
+            sourceSubscriptions: PostgresSourceSubscriptions(client: client, logger: context.logger, gate: store.gate, schema: settings.schema),
+            coordination: coordination,
             run: {
                 await withDiscardingTaskGroup { group in
                     group.addTask { await client.run() }

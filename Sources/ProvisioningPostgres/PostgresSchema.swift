@@ -29,5 +29,6 @@ public struct PostgresSchema: Sendable, Equatable {
     public var signInCodeBudget: String { "\(quoted).sign_in_code_budget" }
     public var userIdentities: String { "\(quoted).user_identities" }
     public var sourceBudgets: String { "\(quoted).source_budgets" }
+    public var sourceSubscriptions: String { "\(quoted).source_subscriptions" }
     var schemaMigrations: String { "\(quoted).schema_migrations" }
 }

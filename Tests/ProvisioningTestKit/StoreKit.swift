@@ -10,11 +10,13 @@ public struct StoreKit: Sendable {
     public var syncState: any SyncStateStore
     public var signInCodes: any SignInCodeStore
     public var externalIdentities: any ExternalIdentityStore
+    public var sourceSubscriptions: any SourceSubscriptionStore
 
     public init(
         store: any IdentityStore, refreshTokens: any RefreshTokenRepository, webhookLedger: any WebhookLedger, syncState: any SyncStateStore,
-        signInCodes: any SignInCodeStore, externalIdentities: any ExternalIdentityStore
+        signInCodes: any SignInCodeStore, externalIdentities: any ExternalIdentityStore, sourceSubscriptions: any SourceSubscriptionStore
     ) {
+        self.sourceSubscriptions = sourceSubscriptions
         self.signInCodes = signInCodes
         self.externalIdentities = externalIdentities
         self.store = store
@@ -27,10 +29,11 @@ public struct StoreKit: Sendable {
     public init?(_ instance: ProviderInstance) {
         guard let store = instance.store, let refreshTokens = instance.refreshTokens,
               let webhookLedger = instance.webhookLedger, let syncState = instance.syncState,
-              let signInCodes = instance.signInCodes, let externalIdentities = instance.externalIdentities else { return nil }
+              let signInCodes = instance.signInCodes, let externalIdentities = instance.externalIdentities,
+              let sourceSubscriptions = instance.sourceSubscriptions else { return nil }
         self.init(
             store: store, refreshTokens: refreshTokens, webhookLedger: webhookLedger, syncState: syncState,
-            signInCodes: signInCodes, externalIdentities: externalIdentities)
+            signInCodes: signInCodes, externalIdentities: externalIdentities, sourceSubscriptions: sourceSubscriptions)
     }
 
     /// The `memory` kind's capabilities over one fresh store.
@@ -40,6 +43,6 @@ public struct StoreKit: Sendable {
         return StoreKit(
             store: store, refreshTokens: MemoryRefreshTokens(store: store),
             webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store),
-            signInCodes: codes, externalIdentities: codes)
+            signInCodes: codes, externalIdentities: codes, sourceSubscriptions: MemorySourceSubscriptions())
     }
 }

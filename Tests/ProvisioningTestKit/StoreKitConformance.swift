@@ -11,7 +11,7 @@ import Testing
 /// @Test("my store kit conforms", arguments: StoreKitConformance.caseNames)
 /// func conformance(_ name: String) async throws {
 ///     try await StoreKitConformance.run(name) { precedence, softDelete in
-///         StoreKit(store: …, refreshTokens: …, webhookLedger: …, syncState: …, signInCodes: …, externalIdentities: …)
+///         StoreKit(store: …, refreshTokens: …, webhookLedger: …, syncState: …, signInCodes: …, externalIdentities: …, sourceSubscriptions: …)
 ///     }
 /// }
 /// ```
@@ -28,7 +28,7 @@ public struct StoreKitConformance {
         try await ConformanceCase.run(name, in: cases, suite: "store kit conformance", make: makeKit)
     }
 
-    static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases + signInCodeCases
+    static let cases: [Case] = tokenCases + revocationCases + ledgerCases + syncStateCases + signInCodeCases + subscriptionCases
 
     static func later(_ seconds: TimeInterval) -> Date { Date().addingTimeInterval(seconds) }
 }

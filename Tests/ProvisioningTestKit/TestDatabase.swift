@@ -78,7 +78,8 @@ public enum TestDatabase {
             store: store, refreshTokens: PostgresRefreshTokens(client: client, logger: logger, gate: store.gate, schema: schema),
             webhookLedger: PostgresWebhookLedger(store: store),
             syncState: PostgresSyncState(client: client, leaseClient: leaseClient, logger: logger, schema: schema),
-            signInCodes: codes, externalIdentities: codes)
+            signInCodes: codes, externalIdentities: codes,
+            sourceSubscriptions: PostgresSourceSubscriptions(client: client, logger: logger, gate: store.gate, schema: schema))
     }
 
     /// Count rows of a query returning one integer.

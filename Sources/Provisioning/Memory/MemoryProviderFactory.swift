@@ -66,6 +66,6 @@ public struct MemoryProviderFactory: ProviderFactory {
         return ProviderInstance(
             store: store, source: source, listable: source, refreshTokens: MemoryRefreshTokens(store: store),
             webhookLedger: MemoryWebhookLedger(store: store), syncState: MemorySyncState(store: store),
-            signInCodes: codes, externalIdentities: codes)
+            signInCodes: codes, externalIdentities: codes, sourceSubscriptions: MemorySourceSubscriptions())
     }
 }

@@ -16,6 +16,8 @@ public struct BuiltPipeline: Sendable {
     /// The store's sign-in codes and external identities; nil when its kind has none.
     public var signInCodes: (any SignInCodeStore)?
     public var externalIdentities: (any ExternalIdentityStore)?
+    /// The store's source subscriptions; nil when its kind has none.
+    public var sourceSubscriptions: (any SourceSubscriptionStore)?
     public var pipeline: ResolutionPipeline
     public var sources: [ResolutionPipeline.NamedSource]
     /// The sources in `resolution.order` whose kind declared them listable, in that order.
@@ -112,7 +114,8 @@ extension PipelineConfig {
         return BuiltPipeline(
             config: self, store: store, refreshTokens: observedTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
             syncState: instances[storeName]?.syncState, signInCodes: instances[storeName]?.signInCodes,
-            externalIdentities: instances[storeName]?.externalIdentities, pipeline: pipeline, sources: sources, listableSources: listableSources,
+            externalIdentities: instances[storeName]?.externalIdentities, sourceSubscriptions: instances[storeName]?.sourceSubscriptions,
+            pipeline: pipeline, sources: sources, listableSources: listableSources,
             signatureVerifiers: verifiers, coordination: coordination, changeObservers: observers, metrics: metrics, runners: runners)
     }
 }

@@ -63,6 +63,8 @@ public struct ProviderInstance: Sendable {
     public var signInCodes: (any SignInCodeStore)?
     /// A store's identities at external identity providers (kind `oidc`).
     public var externalIdentities: (any ExternalIdentityStore)?
+    /// A store's source subscriptions (Airtable webhooks' ids, secrets, cursors).
+    public var sourceSubscriptions: (any SourceSubscriptionStore)?
     /// What a store shares with every instance on it (budgets, lookup locks, change feed).
     public var coordination: Coordination
     /// Runs for the life of the service (a connection pool, say); nil if none.
@@ -72,9 +74,10 @@ public struct ProviderInstance: Sendable {
         store: (any IdentityStore)? = nil, source: (any IdentitySource)? = nil, listable: (any ListableSource)? = nil,
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
         syncState: (any SyncStateStore)? = nil, signInCodes: (any SignInCodeStore)? = nil,
-        externalIdentities: (any ExternalIdentityStore)? = nil, coordination: Coordination = .none,
-        run: (@Sendable () async throws -> Void)? = nil
+        externalIdentities: (any ExternalIdentityStore)? = nil, sourceSubscriptions: (any SourceSubscriptionStore)? = nil,
+        coordination: Coordination = .none, run: (@Sendable () async throws -> Void)? = nil
     ) {
+        self.sourceSubscriptions = sourceSubscriptions
         self.coordination = coordination
         self.signInCodes = signInCodes
         self.externalIdentities = externalIdentities
