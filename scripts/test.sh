@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 source scripts/lib/scim.sh
+source scripts/lib/venv.sh
 source scripts/lib/smtp.sh
 source scripts/lib/pyairtable.sh
 source scripts/lib/build_deps.sh

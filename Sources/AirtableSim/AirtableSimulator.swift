@@ -192,7 +192,7 @@ public final class AirtableSimulator: Sendable {
             if expire, let webhook = d.webhooks[id] { d.webhooks[id]?.expirationTime = webhook.now(Date()) }
             let now = Date()
             d.dropExpiredWebhooks(now: now)
-            return d.webhooks[id]?.json(now: now) ?? ["id": .string(id), "expired": true]
+            return d.webhooks[id]?.json ?? ["id": .string(id), "expired": true]
         }
     }
 

@@ -38,7 +38,7 @@ struct SimWebhook: Sendable {
 
     var cursorForNextPayload: Int { payloads.count + 1 }
 
-    func json(now: Date) -> SimValue {
+    var json: SimValue {
         let object: [String: SimValue] = [
             "id": .string(id), "type": "client", "isHookEnabled": .bool(isHookEnabled),
             "notificationUrl": notificationURL.map(SimValue.string) ?? .null,

@@ -64,7 +64,7 @@ extension SimData {
         guard bases[base] != nil else { throw SimAPIError.modelNotFound }
         dropExpiredWebhooks(now: now)
         let listed = webhooks.values.filter { $0.base == base }.sorted { $0.id < $1.id }
-        return ["webhooks": .array(listed.map { $0.json(now: now) })]
+        return ["webhooks": .array(listed.map(\.json))]
     }
 
     mutating func deleteWebhook(base: String, id: String, now: Date) throws(SimAPIError) -> SimValue {

@@ -6,11 +6,7 @@ PYAIRTABLE_VERSION=3.5.1
 PYAIRTABLE_VENV=${PYAIRTABLE_VENV:-$HOME/.cache/provisiond/pyairtable-$PYAIRTABLE_VERSION}
 
 pyairtable_install() {
-    if ! "$PYAIRTABLE_VENV/bin/python" -c "import pyairtable" 2>/dev/null; then
-        echo "installing pyairtable $PYAIRTABLE_VERSION into $PYAIRTABLE_VENV" >&2
-        python3 -m venv "$PYAIRTABLE_VENV"
-        "$PYAIRTABLE_VENV/bin/pip" install -q --disable-pip-version-check "pyairtable==$PYAIRTABLE_VERSION" >&2
-    fi
+    venv_install "$PYAIRTABLE_VENV" "pyairtable==$PYAIRTABLE_VERSION" pyairtable
     export PYAIRTABLE_PYTHON="$PYAIRTABLE_VENV/bin/python"
     export PYAIRTABLE_SCRIPT="$PWD/scripts/lib/pyairtable_webhooks.py"
 }

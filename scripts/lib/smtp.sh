@@ -8,11 +8,7 @@ AIOSMTPD_VERSION=1.4.6
 SMTP_VENV=${SMTP_VENV:-$HOME/.cache/provisiond/aiosmtpd-$AIOSMTPD_VERSION}
 
 smtp_start() {
-    if ! "$SMTP_VENV/bin/python" -c 'import aiosmtpd' 2>/dev/null; then
-        echo "installing aiosmtpd $AIOSMTPD_VERSION into $SMTP_VENV" >&2
-        python3 -m venv "$SMTP_VENV"
-        "$SMTP_VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2
-    fi
+    venv_install "$SMTP_VENV" "aiosmtpd==$AIOSMTPD_VERSION" aiosmtpd
     SMTP_TMP=$(mktemp -d /tmp/provisiond-smtp.XXXXXX)
     mkdir -p "$SMTP_TMP/mail"
     # A throwaway CA and a certificate for 127.0.0.1/localhost signed by it.
