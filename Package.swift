@@ -52,9 +52,11 @@ let package = Package(
             "Provisioning",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "ProvisioningAirtable", dependencies: [
             "Provisioning", "ProvisioningHTTPSource", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "ProvisioningSCIM", dependencies: [
             "Provisioning", "ProvisioningHTTPSource", .product(name: "AsyncHTTPClient", package: "async-http-client"),

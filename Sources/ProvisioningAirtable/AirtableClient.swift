@@ -15,9 +15,11 @@ public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
     public var budget: SourceBudget { transport.budget }
-    private let transport: HTTPSourceTransport
-    private let logger: Logger
+    let transport: HTTPSourceTransport
+    let logger: Logger
     private let tablePath: String
+    /// `{api_url}/v0`.
+    let apiRoot: String
 
     public init(
         settings: AirtableSettings, budget: SourceBudget? = nil, http: HTTPClient = .shared, logger: Logger,
@@ -31,6 +33,7 @@ public final class AirtableClient: IdentitySource {
             errorDetail: AirtableErrorBody.type, http: http, logger: logger, metrics: metrics)
         self.logger = logger
         let apiURL = settings.apiURL.hasSuffix("/") ? String(settings.apiURL.dropLast()) : settings.apiURL
+        self.apiRoot = "\(apiURL)/v0"
         self.tablePath = "\(apiURL)/v0/\(Self.encode(settings.base))/\(Self.encode(settings.table))"
     }
 
@@ -41,7 +44,7 @@ public final class AirtableClient: IdentitySource {
     }
 
     public func lookup(recordID: String) async -> SourceLookup {
-        await findByRecordID(recordID)
+        await findByRecordID(recordID, priority: .interactive)
     }
 
     // MARK: Listing (sync)
@@ -110,8 +113,8 @@ public final class AirtableClient: IdentitySource {
         }
     }
 
-    private func findByRecordID(_ recordID: String) async -> SourceLookup {
-        switch await send(url: "\(tablePath)/\(Self.encode(recordID))", priority: .interactive) {
+    func findByRecordID(_ recordID: String, priority: RequestPriority) async -> SourceLookup {
+        switch await send(url: "\(tablePath)/\(Self.encode(recordID))", priority: priority) {
         case .ok(let body):
             guard let record = AirtableRecord(json: body.value) else {
                 return .unavailable(retryAfterSeconds: retryAfter())
@@ -150,7 +153,7 @@ public final class AirtableClient: IdentitySource {
         return (records, invalid)
     }
 
-    private func logInvalid(_ error: RecordMappingError) {
+    func logInvalid(_ error: RecordMappingError) {
         logger.error("airtable.record_invalid", metadata: [
             "event": "airtable.record_invalid", "record_id": .string(error.recordID), "detail": .string(error.description),
         ])

@@ -29,6 +29,11 @@ public struct AirtableProviderFactory: ProviderFactory {
             role: Role
             password_hash: Password Hash
             modified_at: Last Modified   # a "Last modified time" field: stale checks, incremental sync
+          # webhook:              # Airtable's own webhook: changes pushed, no script (token scopes
+          #                       #   webhook:manage, schema.bases:read)
+          #   notification_url: https://auth.example.com/api/sync/sources/airtable/notify
+          #   check_interval_s: 600        # look at it (re-create when gone) and read what is pending
+          #   refresh_interval_s: 86400    # Airtable expires it 7 days after the last refresh
         """
 
     public func decode(_ section: ConfigSection) -> AirtableSettings? {
@@ -55,10 +60,11 @@ public struct AirtableProviderFactory: ProviderFactory {
             }
         }
         if fields[Attribute.email] == nil { fields[Attribute.email] = "Email" }
-        guard let token, let base else { return nil }
+        let webhook = section.section("webhook").map(AirtableWebhookSettings.decode)
+        guard let token, let base, webhook ?? nil != nil || webhook == nil else { return nil }
         return AirtableSettings(
             apiURL: apiURL, token: token, base: base, table: table, timeoutMilliseconds: timeout,
-            requestsPerSecond: rate, fields: fields, failureThreshold: threshold, openSeconds: openSeconds)
+            requestsPerSecond: rate, fields: fields, failureThreshold: threshold, openSeconds: openSeconds, webhook: webhook ?? nil)
     }
 
     public func mappedAttributes(_ settings: AirtableSettings) -> [String] {
@@ -71,6 +77,7 @@ public struct AirtableProviderFactory: ProviderFactory {
 
     public func make(_ settings: AirtableSettings, context: ProviderContext) async throws -> ProviderInstance {
         let client = AirtableClient(settings: settings, budget: budgets.budget(for: settings, shared: context.coordination), logger: context.logger, metrics: context.metrics)
-        return ProviderInstance(source: client, listable: client)
+        let feed = settings.webhook.map { AirtableWebhookFeed(client: client, webhook: $0) }
+        return ProviderInstance(source: client, listable: client, pushFeed: feed)
     }
 }

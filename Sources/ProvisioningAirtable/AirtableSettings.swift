@@ -16,12 +16,16 @@ public struct AirtableSettings: Sendable {
     public var failureThreshold: Int
     /// How long the circuit stays open after failures (not 429s: those wait 30 s).
     public var openSeconds: Int
+    /// Airtable's own webhook on the table; nil: none (changes arrive by sync and read-through).
+    public var webhook: AirtableWebhookSettings?
 
     public init(
         apiURL: String = "https://api.airtable.com", token: String, base: String, table: String = "Users",
         timeoutMilliseconds: Int = 250, requestsPerSecond: Int = 5,
-        fields: [String: String] = [Attribute.email: "Email"], failureThreshold: Int = 5, openSeconds: Int = 5
+        fields: [String: String] = [Attribute.email: "Email"], failureThreshold: Int = 5, openSeconds: Int = 5,
+        webhook: AirtableWebhookSettings? = nil
     ) {
+        self.webhook = webhook
         self.apiURL = apiURL
         self.token = token
         self.base = base

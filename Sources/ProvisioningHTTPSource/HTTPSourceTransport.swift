@@ -4,9 +4,10 @@ import Logging
 import Metrics
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import Provisioning
 
-/// The GET every HTTP source kind sends (Airtable, SCIM): bearer token,
+/// The requests every HTTP source kind sends (Airtable, SCIM): bearer token,
 /// through the source's budget and circuit (`SourceBudget.send`), never
 /// longer than the timeout, its body parsed once. Each request is counted as
 /// `<kind>_requests{status}` and a failure logged as `<kind>.request_failed`.
@@ -36,9 +37,21 @@ public struct HTTPSourceTransport: Sendable {
     }
 
     public func get(_ url: String, priority: RequestPriority, timeout: Duration) async -> HTTPSourceReply {
+        await send(.GET, url, priority: priority, timeout: timeout)
+    }
+
+    /// Any method, with an optional JSON body (Airtable's webhook routes).
+    public func send(
+        _ method: HTTPMethod, _ url: String, json: Data? = nil, priority: RequestPriority, timeout: Duration
+    ) async -> HTTPSourceReply {
         var request = HTTPClientRequest(url: url)
+        request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: accept)
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: json))
+        }
         let sent = await budget.send(priority: priority, timeout: timeout) { remaining in
             await execute(request, timeout: remaining)
         } outcome: { reply in

@@ -153,6 +153,11 @@ public enum Migrations {
             )
             """,
         ]),
+        (7, [
+            // Accepted notifications, counted: a payload reader that sees the
+            // count grow while it read reads again (no clocks compared).
+            "ALTER TABLE \(schema.sourceSubscriptions) ADD COLUMN notifications bigint NOT NULL DEFAULT 0",
+        ]),
     ] }
 
     /// The provider name version 3 files old record ids under when none is given.

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import Provisioning
 
-/// Source subscriptions in `source_subscriptions` (migration 6), one row per source.
+/// Source subscriptions in `source_subscriptions` (migrations 6 and 7), one row per source.
 public struct PostgresSourceSubscriptions: SourceSubscriptionStore {
     let client: PostgresClient
     let logger: Logger
@@ -22,10 +22,13 @@ public struct PostgresSourceSubscriptions: SourceSubscriptionStore {
     public func subscription(source: String) async throws -> SourceSubscription? {
         try await gate.guarded { [self] in
             let rows = try await client.query("""
-                SELECT subscription_id, secret, cursor, expires_at, last_notified_at FROM \(unescaped: table) WHERE source = \(source)
+                SELECT subscription_id, secret, cursor, expires_at, last_notified_at, notifications
+                FROM \(unescaped: table) WHERE source = \(source)
                 """, logger: logger)
-            for try await (id, secret, cursor, expires, notified) in rows.decode((String, String, Int, Date?, Date?).self) {
-                return SourceSubscription(source: source, subscriptionID: id, secret: secret, cursor: cursor, expiresAt: expires, lastNotifiedAt: notified)
+            for try await (id, secret, cursor, expires, notified, count) in rows.decode((String, String, Int, Date?, Date?, Int).self) {
+                return SourceSubscription(
+                    source: source, subscriptionID: id, secret: secret, cursor: cursor, expiresAt: expires, lastNotifiedAt: notified,
+                    notifications: count)
             }
             return nil
         }
@@ -68,7 +71,9 @@ public struct PostgresSourceSubscriptions: SourceSubscriptionStore {
 
     public func markNotified(source: String, at time: Date) async throws {
         try await gate.guarded { [self] in
-            _ = try await client.query("UPDATE \(unescaped: table) SET last_notified_at = \(time) WHERE source = \(source)", logger: logger)
+            _ = try await client.query("""
+                UPDATE \(unescaped: table) SET last_notified_at = \(time), notifications = notifications + 1 WHERE source = \(source)
+                """, logger: logger)
         }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Provisioning
 
 /// Refresh tokens: 256 random bits, base64url; stored only as a SHA-256 hash.
 enum RefreshTokenCodec {

@@ -45,7 +45,9 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    let health = HealthRoutes(store: pipeline.store, sourceNames: pipeline.sources.map(\.name), metricsText: options.metricsText)
+    let pushSyncs = pipeline.pushSyncs(logger: logger)
+    let health = HealthRoutes(
+        store: pipeline.store, sourceNames: pipeline.sources.map(\.name), pushSyncs: pushSyncs, metricsText: options.metricsText)
     health.register(on: router, metrics: pipeline.config.observability.publicMetrics)
     let auth = pipeline.config.auth
     let passwords = try await PasswordVerifier(cost: auth.bcryptCost)
@@ -71,6 +73,9 @@ public func buildApplication(
         mapper: WebhookEventMapper(source: pipeline.config.firstSource, mapping: pipeline.config.sourceFieldMapping),
         resolver: pipeline.pipeline, metrics: options.metrics, logger: logger
     ).register(on: router)
+    SourceNotifyRoutes(
+        syncs: Dictionary(uniqueKeysWithValues: pushSyncs.map { ($0.source, $0) }), maxBodyBytes: pipeline.config.webhook.maxBodyBytes
+    ).register(on: router)
     var app = Application(
         router: router, server: HeadLimitHandler.server(idleSeconds: options.idleTimeoutSeconds),
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "provisiond"),
@@ -81,6 +86,7 @@ public func buildApplication(
     }
     for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
     app.addServices(WebhookPruneService(pipeline: pipeline, logger: logger))
+    if !pushSyncs.isEmpty { app.addServices(PushSyncService(syncs: pushSyncs, store: pipeline.store, logger: logger)) }
     if pipeline.config.sync.intervalSeconds > 0 || pipeline.config.sync.reconcileIntervalSeconds > 0 { app.addServices(SyncService(pipeline: pipeline, logger: logger)) }
     app.beforeServerStarts {
         try await pipeline.store.migrate()

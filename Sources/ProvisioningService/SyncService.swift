@@ -33,7 +33,7 @@ public struct SyncService: Service {
             return
         }
         await cancelWhenGracefulShutdown {
-            guard await migrated() else { return }
+            guard await store.migratedForBackgroundWork(logger: logger, event: "sync.waiting_for_store") else { return }
             var schedule = SyncSchedule(incrementalEvery: incrementalEvery, reconcileEvery: reconcileEvery, now: .now)
             while !Task.isCancelled {
                 let plan = schedule.due(at: .now)
@@ -58,23 +58,6 @@ public struct SyncService: Service {
         }
     }
 
-    /// `serve` migrates before accepting requests; this service may start
-    /// first, so it migrates too (idempotent, under the migration lock),
-    /// retrying while the store is unreachable.
-    private func migrated() async -> Bool {
-        while !Task.isCancelled {
-            do {
-                try await store.migrate()
-                return true
-            } catch {
-                logger.warning("sync.waiting_for_store", metadata: [
-                    "event": "sync.waiting_for_store", "error": .string(String(describing: error)),
-                ])
-                try? await Task.sleep(for: .seconds(5))
-            }
-        }
-        return false
-    }
 }
 
 /// When each kind of pass is next due. Reconciliation asks the engine to

@@ -85,7 +85,7 @@ struct WebhookRoutes: Sendable {
 
     private func process(_ request: Request, trace: inout Trace) async throws -> Response {
         let receivedAt = Date()
-        let body = try await readBody(request)
+        let body = try await Self.readBody(request, maxBodyBytes: maxBodyBytes)
         let headers = request.headers
         let lookup = HeaderLookup { name in HTTPField.Name(name).flatMap { headers[$0] } }
 
@@ -165,7 +165,7 @@ struct WebhookRoutes: Sendable {
 
     /// The body, at most `maxBodyBytes`: a larger declared length is refused
     /// before reading, a larger body as soon as the limit is passed.
-    private func readBody(_ request: Request) async throws -> [UInt8] {
+    static func readBody(_ request: Request, maxBodyBytes: Int) async throws(WebhookRejection) -> [UInt8] {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
             throw WebhookRejection.payloadTooLarge("Content-Length \(declared) over max_body_bytes \(maxBodyBytes)")
         }

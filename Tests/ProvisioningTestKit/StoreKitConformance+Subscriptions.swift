@@ -30,8 +30,12 @@ extension StoreKitConformance {
             try await kit.sourceSubscriptions.extend(source: source, subscriptionID: "achNow", until: f.at(30))
             try await kit.sourceSubscriptions.extend(source: source, subscriptionID: "achOld", until: f.at(90))
             try await kit.sourceSubscriptions.markNotified(source: source, at: f.at(20))
+            try await kit.sourceSubscriptions.markNotified(source: source, at: f.at(21))
             let current = try await kit.sourceSubscriptions.subscription(source: source)
-            #expect(current?.expiresAt == f.at(30) && current?.lastNotifiedAt == f.at(20))
+            #expect(current?.expiresAt == f.at(30) && current?.lastNotifiedAt == f.at(21) && current?.notifications == 2)
+            // A webhook made anew keeps counting: a reader compares counts.
+            try await kit.sourceSubscriptions.save(SourceSubscription(source: source, subscriptionID: "achNew", secret: "cw=="))
+            #expect(try await kit.sourceSubscriptions.subscription(source: source)?.notifications == 2)
         },
     ]
 }

@@ -12,7 +12,11 @@ public final class MemorySourceSubscriptions: SourceSubscriptionStore {
     }
 
     public func save(_ subscription: SourceSubscription) async throws {
-        subscriptions.withLock { $0[subscription.source] = subscription }
+        subscriptions.withLock { all in
+            var saved = subscription
+            saved.notifications = all[subscription.source]?.notifications ?? 0
+            all[subscription.source] = saved
+        }
     }
 
     public func advanceCursor(source: String, subscriptionID: String, to cursor: Int) async throws -> Bool {
@@ -31,7 +35,10 @@ public final class MemorySourceSubscriptions: SourceSubscriptionStore {
     }
 
     public func markNotified(source: String, at time: Date) async throws {
-        subscriptions.withLock { $0[source]?.lastNotifiedAt = time }
+        subscriptions.withLock { all in
+            all[source]?.lastNotifiedAt = time
+            all[source]?.notifications += 1
+        }
     }
 
     public func remove(source: String) async throws {

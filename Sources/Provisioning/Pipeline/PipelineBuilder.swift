@@ -22,6 +22,8 @@ public struct BuiltPipeline: Sendable {
     public var sources: [ResolutionPipeline.NamedSource]
     /// The sources in `resolution.order` whose kind declared them listable, in that order.
     public var listableSources: [NamedListableSource]
+    /// The sources that push their changes (Airtable webhooks), in that order.
+    public var pushFeeds: [NamedPushFeed]
     public var signatureVerifiers: [any SignatureVerifier]
     /// What the store shares with other instances on it.
     public var coordination: Coordination
@@ -92,10 +94,12 @@ extension PipelineConfig {
         let observedTokens = WriteObservingRefreshTokens(refreshTokens, didWrite: didWrite)
         var sources: [ResolutionPipeline.NamedSource] = []
         var listableSources: [NamedListableSource] = []
+        var pushFeeds: [NamedPushFeed] = []
         for name in resolution.order.dropFirst() {
             guard let source = instances[name]?.source else { throw PipelineBuildError.missingRole(provider: name, role: "source") }
             sources.append(.init(name: name, source: source))
             if let listable = instances[name]?.listable { listableSources.append(.init(name: name, source: listable)) }
+            if let feed = instances[name]?.pushFeed { pushFeeds.append(.init(name: name, feed: feed)) }
         }
         let verifiers = try webhook.schemes.map { scheme in
             guard let factory = registry.schemes[scheme.kind] else { throw PipelineBuildError.unknownKind(scheme.kind) }
@@ -115,7 +119,7 @@ extension PipelineConfig {
             config: self, store: store, refreshTokens: observedTokens, webhookLedger: webhookLedger, recentUsers: recentUsers,
             syncState: instances[storeName]?.syncState, signInCodes: instances[storeName]?.signInCodes,
             externalIdentities: instances[storeName]?.externalIdentities, sourceSubscriptions: instances[storeName]?.sourceSubscriptions,
-            pipeline: pipeline, sources: sources, listableSources: listableSources,
+            pipeline: pipeline, sources: sources, listableSources: listableSources, pushFeeds: pushFeeds,
             signatureVerifiers: verifiers, coordination: coordination, changeObservers: observers, metrics: metrics, runners: runners)
     }
 }

@@ -15,8 +15,15 @@ public struct SourceSubscription: Sendable, Equatable {
     public var expiresAt: Date?
     /// When the last notification was accepted.
     public var lastNotifiedAt: Date?
+    /// How many notifications were accepted: a reader that sees it grow
+    /// while it held the read lease reads again (no clock is compared).
+    public var notifications: Int
 
-    public init(source: String, subscriptionID: String, secret: String, cursor: Int = 1, expiresAt: Date? = nil, lastNotifiedAt: Date? = nil) {
+    public init(
+        source: String, subscriptionID: String, secret: String, cursor: Int = 1, expiresAt: Date? = nil, lastNotifiedAt: Date? = nil,
+        notifications: Int = 0
+    ) {
+        self.notifications = notifications
         self.source = source
         self.subscriptionID = subscriptionID
         self.secret = secret
@@ -29,7 +36,8 @@ public struct SourceSubscription: Sendable, Equatable {
 /// Source subscriptions, one per source. Provided by the store's provider.
 public protocol SourceSubscriptionStore: Sendable {
     func subscription(source: String) async throws -> SourceSubscription?
-    /// File `subscription` for its source, replacing any earlier one (a webhook made anew).
+    /// File `subscription` for its source, replacing any earlier one (a
+    /// webhook made anew); the notification count carries on.
     func save(_ subscription: SourceSubscription) async throws
     /// Move the cursor of `subscriptionID` forward to `cursor`; false (and
     /// nothing written) when the source's subscription is another one now
@@ -37,6 +45,7 @@ public protocol SourceSubscriptionStore: Sendable {
     func advanceCursor(source: String, subscriptionID: String, to cursor: Int) async throws -> Bool
     /// Record a new expiration (after a refresh).
     func extend(source: String, subscriptionID: String, until expiresAt: Date) async throws
+    /// Count an accepted notification (`notifications` + 1, `lastNotifiedAt`).
     func markNotified(source: String, at time: Date) async throws
     func remove(source: String) async throws
 }

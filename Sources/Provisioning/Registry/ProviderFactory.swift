@@ -65,6 +65,8 @@ public struct ProviderInstance: Sendable {
     public var externalIdentities: (any ExternalIdentityStore)?
     /// A store's source subscriptions (Airtable webhooks' ids, secrets, cursors).
     public var sourceSubscriptions: (any SourceSubscriptionStore)?
+    /// A source's pushed changes (an Airtable webhook), when configured.
+    public var pushFeed: (any PushFeed)?
     /// What a store shares with every instance on it (budgets, lookup locks, change feed).
     public var coordination: Coordination
     /// Runs for the life of the service (a connection pool, say); nil if none.
@@ -75,8 +77,9 @@ public struct ProviderInstance: Sendable {
         refreshTokens: (any RefreshTokenRepository)? = nil, webhookLedger: (any WebhookLedger)? = nil,
         syncState: (any SyncStateStore)? = nil, signInCodes: (any SignInCodeStore)? = nil,
         externalIdentities: (any ExternalIdentityStore)? = nil, sourceSubscriptions: (any SourceSubscriptionStore)? = nil,
-        coordination: Coordination = .none, run: (@Sendable () async throws -> Void)? = nil
+        pushFeed: (any PushFeed)? = nil, coordination: Coordination = .none, run: (@Sendable () async throws -> Void)? = nil
     ) {
+        self.pushFeed = pushFeed
         self.sourceSubscriptions = sourceSubscriptions
         self.coordination = coordination
         self.signInCodes = signInCodes

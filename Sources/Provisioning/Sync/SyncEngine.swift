@@ -91,37 +91,17 @@ public struct SyncEngine: Sendable {
     }
 
     func upsert(_ record: SourceRecord, source: String, into report: inout IncrementalReport) async throws {
-        if record.importProblem != nil {
-            return reject(record, source: source, reason: "invalid_password_hash", into: &report)
-        }
-        do {
-            let result = try await store.upsert(record.from(source))
-            report.outcomes[result.outcome, default: 0] += 1
-            count("sync_records_total", source, ("outcome", result.outcome.rawValue))
-        } catch let error as StoreError {
-            guard let reason = Self.rejectionReason(error) else { throw error }
-            reject(record, source: source, reason: reason, into: &report)
-        }
-    }
-
-    private func reject(_ record: SourceRecord, source: String, reason: String, into report: inout IncrementalReport) {
-        report.rejected += 1
-        count("sync_records_total", source, ("outcome", "rejected"))
-        logger.warning("sync.record_rejected", metadata: [
-            "event": "sync.record_rejected", "source": .string(source), "record_id": .string(record.recordID ?? ""),
-            "reason": .string(reason),
-        ])
-    }
-
-    /// A record the store refuses is skipped (and logged); an unreachable store ends the run.
-    static func rejectionReason(_ error: StoreError) -> String? {
-        switch error {
-        case .unavailable: nil
-        case .missingEmail: "missing_email"
-        case .invalidEmail: "invalid_email"
-        case .emailOwnedByAnotherRecord: "email_owned_by_another_record"
-        case .emailTaken: "email_taken"
-        case .invalidData: "invalid_data"
+        switch try await store.importRecord(record, source: source) {
+        case .written(let outcome):
+            report.outcomes[outcome, default: 0] += 1
+            count("sync_records_total", source, ("outcome", outcome.rawValue))
+        case .rejected(let reason):
+            report.rejected += 1
+            count("sync_records_total", source, ("outcome", "rejected"))
+            logger.warning("sync.record_rejected", metadata: [
+                "event": "sync.record_rejected", "source": .string(source), "record_id": .string(record.recordID ?? ""),
+                "reason": .string(reason),
+            ])
         }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Provisioning
 
 /// Codes and link tokens of emailed sign-ins: made from the system's
 /// random source, stored only as SHA-256 hashes.

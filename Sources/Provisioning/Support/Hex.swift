@@ -1,9 +1,9 @@
-/// Lower-case hex of bytes (digests in the ledger, the refresh-token store
-/// and the JWKS `kid`), without a formatter call per byte.
-enum Hex {
+/// Lower-case hex of bytes (digests in the ledger and the refresh-token store,
+/// the JWKS `kid`, webhook MACs), without a formatter call per byte.
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in bytes {

@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Changes a source pushes (CONTRACT §9), taken into the store: a
+/// notification is checked against the stored secret; then the changes are
+/// read from the stored cursor, one instance at a time (the read lease),
+/// applied through the one import write (precedence, stale guard, delete
+/// policy), and the cursor saved after each page's effects commit, so a crash
+/// re-reads and re-applies idempotently. `check` keeps the subscription
+/// alive (`PushSync+Subscription.swift`).
+public final class PushSync: Sendable {
+    public let source: String
+    let feed: any PushFeed
+    let subscriptions: any SourceSubscriptionStore
+    /// Its lease keeps reads and checks to one instance at a time.
+    let state: any SyncStateStore
+    let store: any IdentityStore
+    /// A pass that covers what a re-created subscription missed; nil: none can run.
+    let reconcile: (@Sendable () async throws -> Void)?
+    let logger: Logger
+    let metrics: any MetricsFactory
+    let local = Mutex(Local())
+
+    struct Local {
+        var reading = false
+        var readAgain = false
+        /// The subscription as last loaded, for checking notifications.
+        var cached: SourceSubscription?
+        var loadedAt: ContinuousClock.Instant?
+        /// Whether this process has adopted or made the subscription yet.
+        var established = false
+        /// The outcome of the last check or read, for `/readyz`.
+        var condition = "starting"
+    }
+
+    public init(
+        source: String, feed: any PushFeed, subscriptions: any SourceSubscriptionStore, state: any SyncStateStore,
+        store: any IdentityStore, reconcile: (@Sendable () async throws -> Void)?, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.source = source
+        self.feed = feed
+        self.subscriptions = subscriptions
+        self.state = state
+        self.store = store
+        self.reconcile = reconcile
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    var leaseName: String { "push:\(source)" }
+
+    // MARK: Notifications
+
+    /// A notification's body and headers: false (and nothing read) unless it
+    /// is signed with the subscription's secret. An accepted one is counted
+    /// in the store and a read starts in the background.
+    public func notified(body: [UInt8], headers: HeaderLookup) async -> Bool {
+        guard await isAuthentic(body: body, headers: headers) else {
+            count("notifications_total", ("result", "rejected"))
+            log(.info, "rejected", ["reason": "invalid_signature"])
+            return false
+        }
+        count("notifications_total", ("result", "accepted"))
+        log(.debug, "notified")
+        Task {
+            do {
+                try await subscriptions.markNotified(source: source, at: Date())
+            } catch {
+                log(.warning, "read_failed", ["error": .string(String(describing: error))])
+            }
+            await readSoon()
+        }
+        return true
+    }
+
+    /// Checked against the cached secret; a mismatch reloads it (at most
+    /// once a second, so that forged pings cannot cost a query each).
+    private func isAuthentic(body: [UInt8], headers: HeaderLookup) async -> Bool {
+        let (cached, loadedAt) = local.withLock { ($0.cached, $0.loadedAt) }
+        if let cached, feed.isAuthentic(body: body, headers: headers, secret: cached.secret) { return true }
+        if let loadedAt, ContinuousClock.now - loadedAt < .seconds(1) { return false }
+        guard let fresh = await loadSubscription() else { return false }
+        return fresh.subscriptionID != cached?.subscriptionID || fresh.secret != cached?.secret
+            ? feed.isAuthentic(body: body, headers: headers, secret: fresh.secret) : false
+    }
+
+    @discardableResult
+    func loadSubscription() async -> SourceSubscription? {
+        let loaded = try? await subscriptions.subscription(source: source)
+        local.withLock {
+            $0.loadedAt = .now
+            if let loaded { $0.cached = loaded }
+        }
+        return loaded
+    }
+
+    /// One background reader per process: a notification during a read only
+    /// asks for another read afterwards.
+    func readSoon() async {
+        let start = local.withLock { local -> Bool in
+            if local.reading {
+                local.readAgain = true
+                return false
+            }
+            local.reading = true
+            return true
+        }
+        guard start else { return }
+        repeat {
+            if await readPending() == .gone { await check() }
+        } while local.withLock { local -> Bool in
+            if local.readAgain { local.readAgain = false; return true }
+            local.reading = false
+            return false
+        }
+    }
+}
