@@ -54,6 +54,12 @@ struct ServiceHarness: Sendable {
         var extraProviders = ""
         /// `resolution.order`; nil: the providers in declared order.
         var resolutionOrder: [String]?
+        /// More keys of the airtable provider (indented by four spaces).
+        var airtableYAML = ""
+        /// The public port; 0: any free one.
+        var port = 0
+        /// Runs on the started simulator before the service starts.
+        var simSetup: (@Sendable (AirtableSimulator) -> Void)?
     }
 
     static func configYAML(databaseURL: String, simURL: String, options: Options) -> String {
@@ -82,6 +88,7 @@ struct ServiceHarness: Sendable {
                   role: Role
                   password_hash: Password Hash
                   modified_at: Last Modified
+            \(options.airtableYAML)
             \(options.extraProviders)
             resolution:
               negative_cache_s: \(options.negativeCacheSeconds)
@@ -107,6 +114,7 @@ struct ServiceHarness: Sendable {
         _ body: @Sendable (ServiceHarness, HarnessClient) async throws -> Void
     ) async throws {
         let running = try await AirtableSimulator.start(configuration: SimConfiguration(token: token, latencyMs: options.simLatencyMs))
+        options.simSetup?(running.sim)
         do {
             try await runService(options, sim: running.sim, simURL: running.baseURL, body)
             await running.stop()
@@ -129,7 +137,7 @@ struct ServiceHarness: Sendable {
         let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger, metrics: factory)
         let (listening, listener) = AsyncStream<(ServiceOptions.Listener, Int)>.makeStream()
         var serviceOptions = ServiceOptions(
-            host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: factory,
+            host: "127.0.0.1", port: options.port, metricsText: { registry.emitToString() }, metrics: factory,
             managementPort: options.management ? 0 : nil,
             onListening: { name, port in listener.yield((name, port)) })
         serviceOptions.idleTimeoutSeconds = options.idleTimeoutSeconds

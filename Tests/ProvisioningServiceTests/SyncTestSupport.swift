@@ -81,6 +81,7 @@ final class EventTap: LogHandler, Sendable {
     }
 
     func events(_ name: String) -> [Line] { lines.withLock { $0.filter { $0.event == name } } }
+    func all() -> [Line] { lines.withLock { $0 } }
 
     func log(event: LogEvent) {
         var flat: [String: String] = [:]

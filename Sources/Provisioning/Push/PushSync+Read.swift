@@ -3,7 +3,7 @@ import Logging
 import Metrics
 
 extension PushSync {
-    enum ReadResult: Equatable {
+    public enum ReadResult: Sendable, Equatable {
         case done
         /// Another instance holds the lease: it reads again after releasing it.
         case held
@@ -17,7 +17,7 @@ extension PushSync {
     /// lease, and the holder compares the count after releasing it: either
     /// the holder sees it and reads again, or the other gets the lease.
     @discardableResult
-    func readPending() async -> ReadResult {
+    public func read() async -> ReadResult {
         while !Task.isCancelled {
             guard let before = try? await subscriptions.subscription(source: source) else { return .failed }
             let result: ReadResult

@@ -24,7 +24,7 @@ extension PushSync {
     /// reconcile after a re-creation and read what is pending; false when
     /// the source or the store could not be reached.
     @discardableResult
-    func check() async -> Bool {
+    public func check() async -> Bool {
         let result: CheckResult?
         do {
             result = try await state.withLease(leaseName) { try await maintain() }
@@ -33,6 +33,7 @@ extension PushSync {
             log(.warning, "check_failed", ["error": .string(String(describing: error))])
             return false
         }
+        if result == nil { log(.debug, "check_skipped", ["reason": "another instance holds the lease"]) }
         await loadSubscription()
         if result == .recreated, let reconcile {
             do {
@@ -41,7 +42,7 @@ extension PushSync {
                 log(.error, "reconcile_failed", ["error": .string(String(describing: error))])
             }
         }
-        return await readPending() != .failed
+        return await read() != .failed
     }
 
     /// Inside the lease. Subscriptions of ours that are not the stored one

@@ -26,6 +26,7 @@ public final class PushSync: Sendable {
     struct Local {
         var reading = false
         var readAgain = false
+        var retryScheduled = false
         /// The subscription as last loaded, for checking notifications.
         var cached: SourceSubscription?
         var loadedAt: ContinuousClock.Instant?
@@ -109,12 +110,34 @@ public final class PushSync: Sendable {
             return true
         }
         guard start else { return }
+        var failed = false
         repeat {
-            if await readPending() == .gone { await check() }
+            let result = await read()
+            if result == .gone { await check() }
+            failed = result == .failed
         } while local.withLock { local -> Bool in
             if local.readAgain { local.readAgain = false; return true }
             local.reading = false
             return false
         }
+        if failed { retryLater() }
     }
+
+    /// A read that failed (the source rate-limited or down, the store
+    /// unreachable) is tried again in 10 s rather than at the next check:
+    /// the pending changes would otherwise wait for the next ping.
+    private func retryLater() {
+        let first = local.withLock { local -> Bool in
+            defer { local.retryScheduled = true }
+            return !local.retryScheduled
+        }
+        guard first else { return }
+        Task {
+            try? await Task.sleep(for: Self.retryDelay)
+            local.withLock { $0.retryScheduled = false }
+            await readSoon()
+        }
+    }
+
+    static let retryDelay: Duration = .seconds(10)
 }
