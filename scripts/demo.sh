@@ -33,6 +33,8 @@ export AIRTABLE_TOKEN=patDemoToken.0123456789abcdef
 export AIRTABLE_BASE_ID=appSim00000000001
 export WEBHOOK_SECRET=whsec_ZGVtby13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5
 export WEBHOOK_TOKEN=demo-shared-token-0123456789
+# airtable-sim pings this URL after each change (Airtable's own webhook, CONTRACT.md §9)
+export AIRTABLE_WEBHOOK_URL="http://127.0.0.1:$PORT/api/sync/sources/airtable/notify"
 mkdir -p "$PG_TMP/logs"
 export MAIL_DIR="$PG_TMP/mail"
 sim_start "$BIN" "$PG_TMP/logs" --seed demo/airtable-seed.yaml
@@ -73,13 +75,19 @@ Try, in another terminal:
        -d '{"email": "new@example.com", "password": "demo-password"}'
   # the user is now in PostgreSQL
   $PGBIN/psql "$DATABASE_URL" -c 'SELECT email, display_name, role, airtable_record_id FROM provisiond.users'
+  # Airtable's own webhook: provisiond registered it with the simulator at start (see "webhooks" in /readyz).
+  # Create a user in the simulator and, without any login, it is in PostgreSQL within a second:
+  curl -s -X POST "$AIRTABLE_API_URL/v0/$AIRTABLE_BASE_ID/Users" -H "Authorization: Bearer $AIRTABLE_TOKEN" \\
+       -H 'Content-Type: application/json' -d '{"fields": {"Email": "pushed@example.com", "Name": "Pushed User", "Role": "viewer"}}'
+  sleep 1; $PGBIN/psql "$DATABASE_URL" -c "SELECT email, display_name, deleted_at FROM provisiond.users WHERE email = 'pushed@example.com'"
+  curl -s "$AIRTABLE_API_URL/v0/bases/$AIRTABLE_BASE_ID/webhooks" -H "Authorization: Bearer $AIRTABLE_TOKEN"
   # send a signed user.created webhook (provisiond sign-event computes the Standard Webhooks signature)
   EVENT='{"id":"evt_demo_1","type":"user.created","occurred_at":"2026-11-26T10:15:00Z","record":{"id":"recDemoHook000001","fields":{"Email":"hook@example.com","Name":"Hook User","Role":"viewer"}}}'
   eval "\$($BIN/provisiond sign-event --secret $WEBHOOK_SECRET --body "\$EVENT" --curl http://127.0.0.1:$PORT/api/sync/users/inbound)"
   # replay it (run the same line again): "status":"replayed", no second effect
   eval "\$($BIN/provisiond sign-event --secret $WEBHOOK_SECRET --body "\$EVENT" --curl http://127.0.0.1:$PORT/api/sync/users/inbound)"
   # metrics are on the management listener, not the public port
-  curl -s http://127.0.0.1:$MANAGEMENT_PORT/metrics | grep -E '^(auth|webhook)_'
+  curl -s http://127.0.0.1:$MANAGEMENT_PORT/metrics | grep -E '^(auth|webhook|airtable_webhook)_'
 
 Ctrl-C stops provisiond, the simulator and PostgreSQL.
 INFO

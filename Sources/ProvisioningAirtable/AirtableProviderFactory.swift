@@ -60,11 +60,12 @@ public struct AirtableProviderFactory: ProviderFactory {
             }
         }
         if fields[Attribute.email] == nil { fields[Attribute.email] = "Email" }
-        let webhook = section.section("webhook").map(AirtableWebhookSettings.decode)
-        guard let token, let base, webhook ?? nil != nil || webhook == nil else { return nil }
+        // Problems in `webhook:` are reported on the section; an empty URL turns it off.
+        let webhook = section.section("webhook").flatMap(AirtableWebhookSettings.decode)
+        guard let token, let base else { return nil }
         return AirtableSettings(
             apiURL: apiURL, token: token, base: base, table: table, timeoutMilliseconds: timeout,
-            requestsPerSecond: rate, fields: fields, failureThreshold: threshold, openSeconds: openSeconds, webhook: webhook ?? nil)
+            requestsPerSecond: rate, fields: fields, failureThreshold: threshold, openSeconds: openSeconds, webhook: webhook)
     }
 
     public func mappedAttributes(_ settings: AirtableSettings) -> [String] {

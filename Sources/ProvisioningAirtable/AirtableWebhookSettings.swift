@@ -26,10 +26,14 @@ public struct AirtableWebhookSettings: Sendable, Equatable {
             checkEvery: .seconds(checkIntervalSeconds), refreshEvery: .seconds(refreshIntervalSeconds), lifetime: Self.lifetime)
     }
 
+    /// Nil when the section has problems (reported) or `notification_url`
+    /// is empty: `${AIRTABLE_WEBHOOK_URL:-}` turns the webhook off where the
+    /// variable is unset.
     static func decode(_ section: ConfigSection) -> AirtableWebhookSettings? {
-        let url = section.requiredString("notification_url")
-        if let url, URL(string: url)?.host == nil || !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
-            section.problem(at: "notification_url", "expected an http(s) URL, got '\(url)'")
+        var url = section.requiredString("notification_url")
+        if url?.isEmpty == true { url = nil }
+        else if let given = url, URL(string: given)?.host == nil || !(given.hasPrefix("https://") || given.hasPrefix("http://")) {
+            section.problem(at: "notification_url", "expected an http(s) URL, got '\(given)'")
         }
         let check = section.int("check_interval_s", default: 600, range: 1...86_400)
         // Refreshing less often than every 6 days would let it expire.
