@@ -104,6 +104,8 @@ providers:
       role: Role
       password_hash: Password Hash
       modified_at: Last Modified
+    webhook:
+      notification_url: \${AIRTABLE_WEBHOOK_URL}
 resolution:
   order: [app_db, airtable]
   negative_cache_s: 30
@@ -144,6 +146,7 @@ export AIRTABLE_API_URL
 PORT=$(pg_free_port)
 MANAGEMENT_PORT=$(pg_free_port)
 BASE_URL="http://127.0.0.1:$PORT"
+export AIRTABLE_WEBHOOK_URL="$BASE_URL/api/sync/sources/airtable/notify"
 "$BIN/provisiond" serve --config "$WORK/providers.yaml" --port "$PORT" --management-port "$MANAGEMENT_PORT" >"$WORK/provisiond.log" 2>&1 &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
