@@ -28,6 +28,12 @@ struct BenchService {
         var extraYAML = ""
         /// The postgres provider's `schema:` (fresh tables per row); nil: `public`.
         var schema: String?
+        /// More keys of the airtable provider (`webhook:`), indented by four spaces.
+        var airtableYAML = ""
+        /// `sync.interval_s` (0: off).
+        var syncIntervalSeconds = 0
+        /// The public port; 0: any free one.
+        var port = 0
     }
 
     let pipeline: BuiltPipeline
@@ -58,6 +64,7 @@ struct BenchService {
               role: Role
               password_hash: Password Hash
               modified_at: Last Modified
+        \(options.airtableYAML)
         resolution:
           coalesce: \(options.coalesce)
           negative_cache_s: \(options.negativeCacheSeconds)
@@ -71,7 +78,7 @@ struct BenchService {
             - kind: hmac-sha256
               secrets: ["\(webhookSecret)"]
         sync:
-          interval_s: 0
+          interval_s: \(options.syncIntervalSeconds)
           reconcile_interval_s: 0
         \(options.extraYAML)
         """
@@ -90,7 +97,7 @@ struct BenchService {
         let app = try await buildApplication(
             pipeline: pipeline,
             options: ServiceOptions(
-                host: "127.0.0.1", port: 0, metricsText: { registry.emitToString() }, metrics: metrics,
+                host: "127.0.0.1", port: options.port, metricsText: { registry.emitToString() }, metrics: metrics,
                 onListening: { _, port in continuation.yield(port) }),
             logger: logger)
         // Stopped by graceful shutdown: cancelling the server while it still
