@@ -56,10 +56,11 @@ public struct PostgresProviderFactory: ProviderFactory {
             attributes: context.attributes, logger: context.logger, deadlineSeconds: settings.timeoutSeconds,
             migrationSession: settings.session, schema: settings.schema,
             legacySource: context.firstSource.isEmpty ? Migrations.defaultLegacySource : context.firstSource)
-        // The sync lease holds one session for a whole run: a pool of its own.
+        // A lease holds one session for a whole run: a pool of its own, with
+        // room for the sync lease and a webhook's read lease at once.
         var leaseConfiguration = settings.configuration
         leaseConfiguration.options.minimumConnections = 0
-        leaseConfiguration.options.maximumConnections = 1
+        leaseConfiguration.options.maximumConnections = 2
         let leaseClient = PostgresClient(configuration: leaseConfiguration, backgroundLogger: context.logger)
         let codes = PostgresSignInCodes(client: client, logger: context.logger, gate: store.gate, schema: settings.schema)
         // What every instance on this database shares (CONTRACT §8).

@@ -1,5 +1,6 @@
 import Foundation
 import Provisioning
+import ProvisioningAirtable
 import ProvisioningService
 import Testing
 
@@ -15,7 +16,7 @@ struct ConfigFixtureTests {
             .filter { $0.hasSuffix(".yaml") }.sorted()
     }
 
-    @Test("every fixture has an expectation", arguments: ["invalid-yaml.yaml", "unknown-names.yaml", "unset-variables.yaml", "wrong-types.yaml"])
+    @Test("every fixture has an expectation", arguments: ["invalid-yaml.yaml", "unknown-names.yaml", "unset-variables.yaml", "wrong-types.yaml", "airtable-webhook.yaml"])
     func fixtureExists(_ name: String) {
         #expect(Self.fixtures.contains(name))
     }
@@ -44,6 +45,14 @@ struct ConfigFixtureTests {
         let config = try ConfigLoader(registry: BuiltinKinds.registry(), environment: environment).load(file: file.path)
         #expect(config.resolution.order == ["app_db", "airtable"])
         #expect(config.webhook.schemes.count == 2)
+        let airtable = try #require(config.providers.first { $0.name == "airtable" }?.settings as? AirtableSettings)
+        #expect(airtable.webhook == nil, "AIRTABLE_WEBHOOK_URL unset: no webhook")
+        var withWebhook = environment
+        withWebhook["AIRTABLE_WEBHOOK_URL"] = "https://auth.example.com/api/sync/sources/airtable/notify"
+        let pushed = try ConfigLoader(registry: BuiltinKinds.registry(), environment: withWebhook).load(file: file.path)
+        let settings = try #require(pushed.providers.first { $0.name == "airtable" }?.settings as? AirtableSettings)
+        #expect(settings.webhook == AirtableWebhookSettings(
+            notificationURL: "https://auth.example.com/api/sync/sources/airtable/notify", checkIntervalSeconds: 600, refreshIntervalSeconds: 86_400))
     }
 }
 

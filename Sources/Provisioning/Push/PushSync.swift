@@ -65,7 +65,7 @@ public final class PushSync: Sendable {
             return false
         }
         count("notifications_total", ("result", "accepted"))
-        log(.debug, "notified")
+        log(.info, "notified")
         Task {
             do {
                 try await subscriptions.markNotified(source: source, at: Date())
