@@ -24,10 +24,11 @@ struct AirtableWebhookTests {
             let user = try await WebhookHarness.stored(harness, id) { $0 != nil }
             #expect(user?.email == "pushed.one@example.com" && user?.values["display_name"] == "Pushed One")
             #expect(harness.sim.counters()[.list] == 0 && harness.sim.counters()[.get] == 0, "no sync, no lookup")
+            // Counted and logged once the page's writes are done.
+            try await eventually { tap.events("airtable_webhook.applied").contains { $0.metadata["inserted"] == "1" } }
             #expect(WebhookHarness.metric(harness, "airtable_webhook_records_total", "outcome", "inserted") == 1)
             #expect(WebhookHarness.metric(harness, "airtable_webhook_notifications_total", "result", "accepted") >= 1)
             #expect(tap.events("airtable_webhook.created").count == 1)
-            #expect(tap.events("airtable_webhook.applied").contains { $0.metadata["inserted"] == "1" })
 
             let subscription = try #require(try await WebhookHarness.subscription(harness))
             let readiness = try await client.execute(uri: "/readyz", method: .get)
@@ -52,8 +53,8 @@ struct AirtableWebhookTests {
             harness.sim.delete(base: ServiceHarness.base, table: "Users", id: id)
             let deleted = try await WebhookHarness.stored(harness, id) { $0?.deletedAt != nil }
             #expect(deleted?.email == "pushed.two@example.com")
+            try await eventually { WebhookHarness.metric(harness, "airtable_webhook_records_total", "outcome", "deleted") == 1 }
             #expect(WebhookHarness.metric(harness, "airtable_webhook_records_total", "outcome", "updated") == 1)
-            #expect(WebhookHarness.metric(harness, "airtable_webhook_records_total", "outcome", "deleted") == 1)
             #expect(harness.sim.counters()[.list] == 0 && harness.sim.counters()[.get] == 0, "no sync, no lookup")
         }
     }
@@ -137,6 +138,18 @@ struct AirtableWebhookTests {
             try await eventually { !tap.events("sync.reconciled").isEmpty }
             #expect(tap.events("sync.reconciled").first?.metadata["deleted"] == "1")
             #expect(try await WebhookHarness.listed(harness).count == 1)
+        }
+    }
+
+    @Test("the feed refreshes the webhook at airtable-sim: a later expiration, stored by the next check")
+    func refreshAtTheSimulator() async throws {
+        try await WebhookHarness.run { harness, _, _ in
+            let made = try #require(try await WebhookHarness.subscription(harness))
+            let before = try #require(made.expiresAt)
+            // An hour later by the webhook's clock, a refresh gives it 7 days from then.
+            #expect(harness.sim.controlWebhook(id: made.subscriptionID, advanceSeconds: 3600) != nil)
+            let until = try #require(try await harness.pipeline.pushFeeds[0].feed.refresh(made.subscriptionID))
+            #expect(until.timeIntervalSince(before) > 3500)
         }
     }
 

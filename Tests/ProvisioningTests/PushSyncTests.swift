@@ -72,6 +72,23 @@ struct PushSyncTests {
         #expect(reconciled.withLock { $0 } == 1)
     }
 
+    @Test("a webhook is refreshed once refresh_interval_s has passed since its last refresh, not before")
+    func refresh() async throws {
+        let store = MemoryStore()
+        let subscriptions = MemorySourceSubscriptions()
+        let feed = ScriptedFeed()
+        let sync = PushSync.make(feed: feed, subscriptions: subscriptions, state: MemorySyncState(store: store), store: store)
+        #expect(await sync.check())
+        #expect(await sync.check())
+        #expect(feed.refreshes() == 0, "made a moment ago")
+        // Its last refresh was 25 hours ago: 6 days less an hour left of its 7.
+        feed.setExpirations(Date().addingTimeInterval(6 * 86_400 - 3600))
+        #expect(await sync.check())
+        #expect(feed.refreshes() == 1)
+        let extended = try #require(try await subscriptions.subscription(source: "airtable")?.expiresAt)
+        #expect(extended > Date().addingTimeInterval(7 * 86_400 - 60))
+    }
+
     static func eventually<T>(_ value: () async throws -> T?) async throws -> T? {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -103,6 +120,7 @@ final class ScriptedFeed: PushFeed {
         var reads = 0
         var remote: [RemoteSubscription] = []
         var made = 0
+        var refreshes = 0
     }
     private let state = Mutex(State())
 
@@ -119,6 +137,12 @@ final class ScriptedFeed: PushFeed {
     func holdNextRead() { state.withLock { $0.hold = true } }
     func reads() -> Int { state.withLock { $0.reads } }
     func dropSubscriptions() { state.withLock { $0.remote = [] } }
+    func refreshes() -> Int { state.withLock { $0.refreshes } }
+    func setExpirations(_ time: Date) {
+        state.withLock { state in
+            for index in state.remote.indices { state.remote[index].expiresAt = time }
+        }
+    }
 
     func waitUntilHeld() async {
         await withCheckedContinuation { continuation in
@@ -155,7 +179,14 @@ final class ScriptedFeed: PushFeed {
         state.withLock { $0.remote.removeAll { $0.id == subscriptionID } }
     }
 
-    func refresh(_ subscriptionID: String) async throws(PushFeedError) -> Date? { Date().addingTimeInterval(7 * 86_400) }
+    func refresh(_ subscriptionID: String) async throws(PushFeedError) -> Date? {
+        let until = Date().addingTimeInterval(7 * 86_400)
+        state.withLock { state in
+            state.refreshes += 1
+            for index in state.remote.indices where state.remote[index].id == subscriptionID { state.remote[index].expiresAt = until }
+        }
+        return until
+    }
 
     func changes(_ subscriptionID: String, from cursor: Int) async throws(PushFeedError) -> PushedPage {
         // What exists when the read is asked for: a change made while it is held is not in it.

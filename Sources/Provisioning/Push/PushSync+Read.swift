@@ -68,25 +68,27 @@ extension PushSync {
         return .done
     }
 
-    /// One page's effects, each a committed write of its own; an unreachable
-    /// store throws before the cursor moves.
+    /// One page's effects, each a committed write of its own (counted as it
+    /// commits); an unreachable store throws before the cursor moves.
     private func apply(_ page: PushedPage, subscriptionID: String, cursor: Int) async throws {
         var outcomes: [String: Int] = [:]
+        func counted(_ outcome: String, _ number: Int = 1) {
+            outcomes[outcome, default: 0] += number
+            count("records_total", ("outcome", outcome), by: number)
+        }
         for record in page.records {
             switch try await store.importRecord(record, source: source) {
             case .written(let outcome):
-                outcomes[outcome.rawValue, default: 0] += 1
+                counted(outcome.rawValue)
             case .rejected(let reason):
-                outcomes["rejected", default: 0] += 1
+                counted("rejected")
                 log(.warning, "record_rejected", ["record_id": .string(record.recordID ?? ""), "reason": .string(reason)])
             }
         }
         for gone in page.destroyed {
-            let result = try await store.delete(source: source, recordID: gone.recordID, occurredAt: gone.modifiedAt)
-            outcomes[result.outcome.rawValue, default: 0] += 1
+            counted(try await store.delete(source: source, recordID: gone.recordID, occurredAt: gone.modifiedAt).outcome.rawValue)
         }
-        if page.invalid > 0 { outcomes["invalid", default: 0] += page.invalid }
-        for (outcome, number) in outcomes { count("records_total", ("outcome", outcome), by: number) }
+        if page.invalid > 0 { counted("invalid", page.invalid) }
         guard !outcomes.isEmpty else { return }
         var metadata: Logger.Metadata = [
             "subscription_id": .string(subscriptionID), "cursor": .stringConvertible(cursor), "next_cursor": .stringConvertible(page.next),
