@@ -59,12 +59,18 @@ struct AirtablePayloads {
         }
     }
 
-    /// Cells by field name; a cleared cell (null) is dropped, as Airtable drops empty fields.
+    /// Cells by field name; a cleared cell (null) is dropped, as Airtable drops
+    /// empty fields. A single select is `{id, name, color}` in a webhook
+    /// payload (its name in the REST API): its name is the value.
     static func cells(_ json: Any?, ids: AirtableTableIDs) -> [String: AirtableValue] {
         var fields: [String: AirtableValue] = [:]
         for (id, value) in (json as? [String: Any]) ?? [:] {
             guard let name = ids.names[id], !(value is NSNull) else { continue }
-            fields[name] = AirtableValue(value)
+            if let choice = value as? [String: Any], let choiceName = choice["name"] as? String, choice["id"] is String {
+                fields[name] = .string(choiceName)
+            } else {
+                fields[name] = AirtableValue(value)
+            }
         }
         return fields
     }

@@ -130,8 +130,6 @@ final class AirtableWebhookFeed: PushFeed {
         switch await client.transport.send(method, url, json: data, priority: .background, timeout: timeout) {
         case .ok(let body): return body.value
         case .notFound: throw .gone
-        // A 2xx without JSON (an empty body after DELETE) is still a success.
-        case .failed(let status, _) where (200..<300).contains(status): return [String: Any]()
         case .rateLimited: throw .unavailable("rate limited")
         case .failed(let status, let detail): throw .unavailable("\(method) answered \(status): \(detail)")
         case .unreachable(let reason): throw .unavailable(reason)

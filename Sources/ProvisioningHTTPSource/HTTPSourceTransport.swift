@@ -84,6 +84,9 @@ public struct HTTPSourceTransport: Sendable {
             let status = Int(response.status.code)
             count(String(status))
             switch status {
+            // An empty 2xx (Airtable's answer to a DELETE, say) is a success with nothing in it.
+            case 200..<300 where body.isEmpty:
+                return .ok(ParsedJSON(value: [String: Any]()))
             case 200..<300:
                 guard let parsed = try? JSONSerialization.jsonObject(with: body) else {
                     logFailure(status: status, detail: "malformed JSON body")

@@ -119,25 +119,35 @@ struct AirtableWebhookTests {
         }
     }
 
-    @Test("an expired webhook is made anew and a reconciliation covers the gap")
-    func expiredIsRecreated() async throws {
+    enum Death: String, CaseIterable, Sendable {
+        case expired, disabled, deleted
+    }
+
+    @Test("an expired, disabled or deleted webhook is made anew and a reconciliation covers the gap", arguments: Death.allCases)
+    func recreated(_ death: Death) async throws {
         try await WebhookHarness.run(checkSeconds: 1) { harness, _, tap in
             let kept = harness.sim.insert(base: ServiceHarness.base, table: "Users", fields: WebhookHarness.fields("gap.kept@example.com", "Kept"))
             _ = try await WebhookHarness.stored(harness, kept) { $0 != nil }
             let old = try #require(try await WebhookHarness.subscription(harness))
 
-            // The webhook dies; changes made meanwhile are never in any payload.
-            #expect(harness.sim.controlWebhook(id: old.subscriptionID, expire: true) != nil)
+            // The webhook dies; changes made meanwhile are never in any payload of it.
+            switch death {
+            case .expired: #expect(harness.sim.controlWebhook(id: old.subscriptionID, expire: true) != nil)
+            case .disabled: #expect(harness.sim.controlWebhook(id: old.subscriptionID, enabled: false) != nil)
+            case .deleted: try await WebhookHarness.deleteAtSimulator(harness, old.subscriptionID)
+            }
             let missed = harness.sim.insert(base: ServiceHarness.base, table: "Users", fields: WebhookHarness.fields("gap.new@example.com", "New"))
             harness.sim.delete(base: ServiceHarness.base, table: "Users", id: kept)
 
             try await eventually { try await WebhookHarness.subscription(harness)?.subscriptionID != old.subscriptionID }
             _ = try await WebhookHarness.stored(harness, missed) { $0 != nil }
             _ = try await WebhookHarness.stored(harness, kept) { $0?.deletedAt != nil }
-            #expect(tap.events("airtable_webhook.recreated").first?.metadata["previous_id"] == old.subscriptionID)
+            let recreated = try #require(tap.events("airtable_webhook.recreated").first)
+            #expect(recreated.metadata["previous_id"] == old.subscriptionID)
+            #expect(recreated.metadata["reason"] == (death == .disabled ? "disabled" : "gone"))
             try await eventually { !tap.events("sync.reconciled").isEmpty }
             #expect(tap.events("sync.reconciled").first?.metadata["deleted"] == "1")
-            #expect(try await WebhookHarness.listed(harness).count == 1)
+            #expect(try await WebhookHarness.listed(harness) == [try #require(try await WebhookHarness.subscription(harness)).subscriptionID])
         }
     }
 

@@ -115,6 +115,10 @@ enum WebhookHarness {
         return try #require(body["id"] as? String)
     }
 
+    static func deleteAtSimulator(_ harness: ServiceHarness, _ id: String) async throws {
+        _ = try await simCall(harness, .DELETE, "/v0/bases/\(ServiceHarness.base)/webhooks/\(id)")
+    }
+
     private static func simCall(_ harness: ServiceHarness, _ method: HTTPMethod, _ path: String, json: [String: Any]? = nil) async throws -> [String: Any] {
         var request = HTTPClientRequest(url: harness.simURL + path)
         request.method = method

@@ -30,6 +30,14 @@ extension BuiltPipeline {
         guard !listable.isEmpty else { return nil }
         let engine = SyncEngine(store: store, state: state, sources: listable, logger: logger, metrics: metrics)
         let plan = SyncEngine.CyclePlan(incremental: true, reconcileUnlessWithin: .zero)
-        return { _ = try await engine.runCycle(plan) }
+        // Another instance's sync cycle holds the lease: wait for it to end
+        // (at most an hour), since that cycle may have begun before the gap.
+        return {
+            let deadline = ContinuousClock.now + .seconds(3600)
+            while try await engine.runCycle(plan) == nil {
+                guard ContinuousClock.now < deadline else { throw SyncError.leaseBusy }
+                try await Task.sleep(for: .seconds(5))
+            }
+        }
     }
 }

@@ -29,9 +29,9 @@ extension PushSync {
                 return .failed
             }
             guard result == .done else { return result }
-            guard let after = try? await subscriptions.subscription(source: source), after.notifications != before.notifications else {
-                return .done
-            }
+            // Unknown (the store did not answer): read again, which fails or finds nothing new.
+            let after = try? await subscriptions.subscription(source: source)
+            guard after == nil || after?.notifications != before.notifications else { return .done }
         }
         return .done
     }

@@ -80,10 +80,15 @@ public final class PushSync: Sendable {
     /// Checked against the cached secret; a mismatch reloads it (at most
     /// once a second, so that forged pings cannot cost a query each).
     private func isAuthentic(body: [UInt8], headers: HeaderLookup) async -> Bool {
-        let (cached, loadedAt) = local.withLock { ($0.cached, $0.loadedAt) }
+        let cached = local.withLock { $0.cached }
         if let cached, feed.isAuthentic(body: body, headers: headers, secret: cached.secret) { return true }
-        if let loadedAt, ContinuousClock.now - loadedAt < .seconds(1) { return false }
-        guard let fresh = await loadSubscription() else { return false }
+        // Claimed before the query, so that pings arriving meanwhile do not query too.
+        let mayReload = local.withLock { local -> Bool in
+            guard local.loadedAt.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true else { return false }
+            local.loadedAt = .now
+            return true
+        }
+        guard mayReload, let fresh = await loadSubscription() else { return false }
         return fresh.subscriptionID != cached?.subscriptionID || fresh.secret != cached?.secret
             ? feed.isAuthentic(body: body, headers: headers, secret: fresh.secret) : false
     }

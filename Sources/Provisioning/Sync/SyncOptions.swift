@@ -34,12 +34,15 @@ public enum SyncError: Error, Equatable, CustomStringConvertible {
     case tooManyRestarts
     /// Reconciliation would delete more users than the guard allows.
     case deleteGuard(missing: Int, linked: Int)
+    /// Another instance held the sync lease for longer than a caller would wait.
+    case leaseBusy
 
     public var description: String {
         switch self {
         case .noSyncState(let store): "provider '\(store)' keeps no sync state"
         case .sourceUnavailable(let seconds): "the source is unavailable (retry after \(seconds) s)"
         case .tooManyRestarts: "the listing's offset kept expiring"
+        case .leaseBusy: "another instance held the sync lease too long"
         case .deleteGuard(let missing, let linked):
             "refused to delete \(missing) of \(linked) linked users in one pass: check the source's base and table"
         }
