@@ -12,5 +12,5 @@ ensure_build_deps
 swift build -c release --product provision-bench --scratch-path .build-release >&2
 pg_start
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
-# BENCH_COMMAND=code runs the emailed-code bench instead (scripts/bench-code.sh).
+# BENCH_COMMAND=code or push runs another bench (scripts/bench-code.sh, scripts/bench-push.sh).
 .build-release/release/provision-bench "${BENCH_COMMAND:-abuse}" --database-url "$DATABASE_URL" "$@"
