@@ -15,6 +15,7 @@ public final class AirtableClient: IdentitySource {
     public let settings: AirtableSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
     public var budget: SourceBudget { transport.budget }
+    public var sourceBudget: SourceBudget? { transport.budget }
     let transport: HTTPSourceTransport
     let logger: Logger
     private let tablePath: String
@@ -40,7 +41,15 @@ public final class AirtableClient: IdentitySource {
     // MARK: IdentitySource
 
     public func lookup(canonicalEmail: String) async -> SourceLookup {
-        await findByEmail(canonicalEmail)
+        await findByEmail(canonicalEmail, priority: .interactive)
+    }
+
+    public func lookup(canonicalEmail: String, priority: RequestPriority) async -> SourceLookup {
+        await findByEmail(canonicalEmail, priority: priority)
+    }
+
+    public func lookup(recordID: String, priority: RequestPriority) async -> SourceLookup {
+        await findByRecordID(recordID, priority: priority)
     }
 
     public func lookup(recordID: String) async -> SourceLookup {
@@ -90,10 +99,10 @@ public final class AirtableClient: IdentitySource {
         settings.fields.values.sorted().map { ("fields[]", $0) }
     }
 
-    private func findByEmail(_ canonicalEmail: String) async -> SourceLookup {
+    private func findByEmail(_ canonicalEmail: String, priority: RequestPriority) async -> SourceLookup {
         let formula = Formula.emailEquals(field: settings.emailField, canonicalEmail: canonicalEmail)
         let url = tablePath + Self.queryString([("filterByFormula", formula), ("pageSize", "10")] + requestedFields)
-        switch await send(url: url, priority: .interactive) {
+        switch await send(url: url, priority: priority) {
         case .ok(let body):
             let (records, _) = mapRecords(body, fetchedAt: Date())
             guard let chosen = Self.oldest(records) else { return .notFound }

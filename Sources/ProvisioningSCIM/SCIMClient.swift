@@ -15,6 +15,7 @@ public final class SCIMClient: IdentitySource {
     let settings: SCIMSettings
     public var lookupTimeoutMilliseconds: Int { settings.timeoutMilliseconds }
     var budget: SourceBudget { transport.budget }
+    public var sourceBudget: SourceBudget? { transport.budget }
     private let transport: HTTPSourceTransport
     let logger: Logger
     /// Whether the server filters on `meta.lastModified` (until it refuses once).

@@ -82,7 +82,8 @@ public func buildApplication(
         onServerRunning: { channel in await options.onListening(.public, channel.localAddress?.port ?? 0) },
         logger: logger)
     if let port = options.managementPort {
-        app.addServices(managementApplication(health: health, options: options, port: port, logger: logger))
+        app.addServices(managementApplication(
+            health: health, explain: ExplainRoutes(explainer: Explainer(pipeline: pipeline)), options: options, port: port, logger: logger))
     }
     for run in pipeline.runners { app.addServices(ClosureService(body: run)) }
     app.addServices(WebhookPruneService(pipeline: pipeline, logger: logger))
@@ -94,12 +95,16 @@ public func buildApplication(
     return app
 }
 
-/// The management listener: `/metrics`, `/healthz` and `/readyz` only, on
-/// its own port, so that metrics need not be public (CONTRACT.md §10).
-func managementApplication(health: HealthRoutes, options: ServiceOptions, port: Int, logger: Logger) -> some ApplicationProtocol {
+/// The management listener: `/metrics`, `/healthz`, `/readyz` and
+/// `/admin/users/explain` only, on its own port, so that neither metrics nor
+/// explanations need be public (CONTRACT.md §10).
+func managementApplication(
+    health: HealthRoutes, explain: ExplainRoutes, options: ServiceOptions, port: Int, logger: Logger
+) -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     health.register(on: router, metrics: true)
+    explain.register(on: router)
     return Application(
         router: router, server: HeadLimitHandler.server(idleSeconds: options.idleTimeoutSeconds),
         configuration: .init(address: .hostname(options.host, port: port), serverName: "provisiond-management"),

@@ -5,7 +5,7 @@ struct Provisiond: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provisiond",
         abstract: "Read-through user provisioning from Airtable into PostgreSQL.",
-        subcommands: [Serve.self, Migrate.self, CheckConfig.self, SignEvent.self, Sync.self],
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, SignEvent.self, Sync.self, Explain.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -17,6 +17,17 @@ public struct AttributeMerge: Sendable {
         return record.modifiedAt < imported
     }
 
+    /// What the rule decides for one attribute, and why (`provisiond explain`).
+    public struct Decision: Sendable, Equatable {
+        public var value: String?
+        /// The source's value differs from the one last imported.
+        public var sourceChanged: Bool
+        /// The stored value differs from the one last imported.
+        public var storeChanged: Bool
+        /// The rule's reasoning, in words.
+        public var reason: String
+    }
+
     /// The merged value of one attribute.
     /// - stored: the store's current value; snapshot: the source value last
     ///   imported; incoming: the record's value (nil: the source has none).
@@ -24,18 +35,45 @@ public struct AttributeMerge: Sendable {
         attribute: String, stored: String?, snapshot: String?, incoming: String?,
         incomingModifiedAt: Date, storeUpdatedAt: Date?
     ) -> String? {
+        decide(
+            attribute: attribute, stored: stored, snapshot: snapshot, incoming: incoming,
+            incomingModifiedAt: incomingModifiedAt, storeUpdatedAt: storeUpdatedAt
+        ).value
+    }
+
+    /// The rule of `attribute` applied, with its reasoning.
+    public func decide(
+        attribute: String, stored: String?, snapshot: String?, incoming: String?,
+        incomingModifiedAt: Date, storeUpdatedAt: Date?
+    ) -> Decision {
+        let sourceChanged = incoming != nil && incoming != snapshot
+        let storeChanged = stored != snapshot
+        func decided(_ value: String?, _ reason: String) -> Decision {
+            Decision(value: value, sourceChanged: sourceChanged, storeChanged: storeChanged, reason: reason)
+        }
         switch policy.rule(for: attribute) {
         case .source:
-            return incoming ?? stored
+            return incoming != nil
+                ? decided(incoming, "rule source: the source's value is written")
+                : decided(stored, "rule source, but the source has no value: the stored one stays")
         case .store:
-            return stored ?? incoming
+            return stored != nil
+                ? decided(stored, "rule store: the stored value stays")
+                : decided(incoming, "rule store, but the store has no value: the source's is written")
         case .newest:
-            let sourceChanged = incoming != nil && incoming != snapshot
-            guard sourceChanged else { return stored }
-            let storeChanged = stored != snapshot
-            guard storeChanged else { return incoming }
-            guard let storeTime = storeUpdatedAt else { return incoming }
-            return incomingModifiedAt > storeTime ? incoming : stored
+            guard sourceChanged else {
+                return decided(stored, incoming == nil
+                    ? "rule newest: the source has no value: the stored one stays"
+                    : "rule newest: the source has not changed it since the last import: the stored value stays")
+            }
+            guard storeChanged else { return decided(incoming, "rule newest: only the source changed it since the last import: its value is written") }
+            guard let storeTime = storeUpdatedAt else {
+                return decided(incoming, "rule newest: both sides changed it and the app's write time is unknown: the source's value is written")
+            }
+            let times = "source \(incomingModifiedAt.formatted(.iso8601)), app \(storeTime.formatted(.iso8601))"
+            return incomingModifiedAt > storeTime
+                ? decided(incoming, "rule newest: both sides changed it; the source's change is later (\(times)): its value is written")
+                : decided(stored, "rule newest: both sides changed it; the app's change is later (\(times)): the stored value stays")
         }
     }
 

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Provisioning
+import ProvisioningService
+
+struct Explain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Why a user looks the way it does, and what an import and a login would do now (read-only).",
+        discussion: """
+            Shows the stored user (password hashes as present/absent), its links, each source's current record \
+            (one lookup per source at background priority; --offline skips them), what the next import from each \
+            source would write per attribute and why, and what a login by the email would do. With --config naming \
+            another file than providers.yaml (or with --current), the next import is also shown under the current \
+            config's rules: a dry run of a config change. Negative cache and circuits are this process's: ask \
+            GET /admin/users/explain on the management port for the running service's.
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "The user's email.") var email: String?
+    @Option(name: .customLong("user-id"), help: "The stored user's id.") var userID: String?
+    @Option(name: .customLong("record-id"), help: "A source's record id.") var recordID: String?
+    @Option(help: "The config in use, to compare with --config (default: providers.yaml when --config names another file).")
+    var current: String?
+    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Ask no source.") var offline = false
+
+    func validate() throws {
+        guard [email, userID, recordID].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --email, --user-id, --record-id")
+        }
+        if let userID, UUID(uuidString: userID) == nil { throw ValidationError("--user-id is not a UUID") }
+    }
+
+    func run() async throws {
+        let config = try loadConfig(options.config)
+        var alternatives: [Explainer.Rules] = []
+        let defaultConfig = ConfigOption().config
+        if let currentFile = current ?? (options.config != defaultConfig && FileManager.default.fileExists(atPath: defaultConfig) ? defaultConfig : nil) {
+            let currentConfig = try loadConfig(currentFile)
+            alternatives.append(.init(name: currentFile, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+        }
+        var logger = Logger(label: "provisiond", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
+        let query: Explainer.Query = email.map { .email($0) } ?? userID.flatMap(UUID.init(uuidString:)).map { .userID($0) } ?? .recordID(recordID ?? "")
+        let explainer = Explainer(pipeline: pipeline, name: options.config, alternatives: alternatives)
+        let explanation = try await withThrowingTaskGroup(of: Void.self) { group in
+            for run in pipeline.runners { group.addTask { try await run() } }
+            defer { group.cancelAll() }
+            return try await explainer.explain(query, offline: offline)
+        }
+        if json {
+            print(String(decoding: try explanation.json(), as: UTF8.self))
+        } else {
+            print(explanation.text)
+        }
+    }
+}
