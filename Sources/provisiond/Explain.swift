@@ -35,10 +35,17 @@ struct Explain: AsyncParsableCommand {
     func run() async throws {
         let config = try loadConfig(options.config)
         var alternatives: [Explainer.Rules] = []
-        let defaultConfig = ConfigOption().config
-        if let currentFile = current ?? (options.config != defaultConfig && FileManager.default.fileExists(atPath: defaultConfig) ? defaultConfig : nil) {
-            let currentConfig = try loadConfig(currentFile)
-            alternatives.append(.init(name: currentFile, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+        if let current {
+            let currentConfig = try loadConfig(current)
+            alternatives.append(.init(name: current, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+        } else if options.config != ConfigOption.defaultFile, FileManager.default.fileExists(atPath: ConfigOption.defaultFile) {
+            // The usual current config, when it loads here (its variables set); else say why there is no comparison.
+            do {
+                let currentConfig = try ConfigLoader(registry: BuiltinKinds.registry()).load(file: ConfigOption.defaultFile)
+                alternatives.append(.init(name: ConfigOption.defaultFile, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+            } catch {
+                printError("explain: not compared with \(ConfigOption.defaultFile), which does not load here (give --current FILE)")
+            }
         }
         var logger = Logger(label: "provisiond", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning

@@ -11,6 +11,7 @@ struct Provisiond: AsyncParsableCommand {
 
 /// `--config FILE`, shared by every subcommand.
 struct ConfigOption: ParsableArguments {
+    static let defaultFile = "providers.yaml"
     @Option(name: .long, help: "The pipeline declaration.")
-    var config: String = "providers.yaml"
+    var config: String = ConfigOption.defaultFile
 }

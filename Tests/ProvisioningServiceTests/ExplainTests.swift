@@ -158,3 +158,54 @@ struct ExplainTests {
         }
     }
 }
+
+/// The `provisiond explain` command of this build, against the harness's
+/// PostgreSQL and airtable-sim.
+@Suite("provisiond explain")
+struct ExplainCommandTests {
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ClusterHarness.provisiondBinary)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("a dry run of a changed rule prints both configs' next import; --json is the route's JSON")
+    func dryRun() async throws {
+        try await ServiceHarness.run(ExplainTests.options) { harness, _ in
+            let now = Date()
+            _ = try await ExplainTests.scenario(harness, email: "cli.dry@example.com", appWrite: now.addingTimeInterval(-30), sourceWrite: now.addingTimeInterval(-90))
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("explain-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let current = ServiceHarness.configYAML(databaseURL: harness.databaseURL, simURL: harness.simURL, options: ServiceHarness.Options())
+            var changed = ServiceHarness.Options()
+            changed.extraYAML = "precedence:\n  default: newest\n  attributes:\n    display_name: source\n    role: source\n    password_hash: store\n"
+            let proposed = ServiceHarness.configYAML(databaseURL: harness.databaseURL, simURL: harness.simURL, options: changed)
+            let currentFile = directory.appendingPathComponent("current.yaml").path, newFile = directory.appendingPathComponent("new.yaml").path
+            try current.write(toFile: currentFile, atomically: true, encoding: .utf8)
+            try proposed.write(toFile: newFile, atomically: true, encoding: .utf8)
+
+            let text = try Self.run(["explain", "--config", newFile, "--current", currentFile, "--email", "cli.dry@example.com"])
+            #expect(text.status == 0)
+            #expect(text.output.contains("next import from airtable (\(newFile) config): update"))
+            #expect(text.output.contains("next import from airtable (\(currentFile) config)"))
+            #expect(text.output.contains("display_name [source] stored 'Ada (app)', source 'Ada (Airtable)'"))
+            #expect(text.output.contains("display_name [newest] stored 'Ada (app)', source 'Ada (Airtable)'"))
+            #expect(text.output.contains("login now: store_hit, allowed"))
+            #expect(!text.output.contains("$2b$"), "hashes only as present or absent")
+
+            let json = try Self.run(["explain", "--config", currentFile, "--email", "cli.dry@example.com", "--json", "--offline"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+            #expect((object["sources"] as? [[String: Any]])?.first?["lookup"] as? String == "skipped")
+            #expect((object["user"] as? [String: Any])?["values"] as? [String: String] != nil)
+            #expect(try Self.run(["explain", "--config", currentFile]).status != 0, "one of --email, --user-id, --record-id is required")
+        }
+    }
+}
