@@ -158,6 +158,23 @@ public enum Migrations {
             // count grow while it read reads again (no clocks compared).
             "ALTER TABLE \(schema.sourceSubscriptions) ADD COLUMN notifications bigint NOT NULL DEFAULT 0",
         ]),
+        (8, [
+            // Each sync and reconciliation pass, for `provisiond sync --report`.
+            """
+            CREATE TABLE \(schema.syncRuns) (
+                id bigserial PRIMARY KEY,
+                kind text NOT NULL,
+                sources text NOT NULL,
+                started_at timestamptz NOT NULL,
+                finished_at timestamptz NOT NULL,
+                outcome text NOT NULL,
+                counts jsonb NOT NULL DEFAULT '{}',
+                deleted_user_ids text[] NOT NULL DEFAULT '{}',
+                refused_user_ids text[] NOT NULL DEFAULT '{}',
+                error text
+            )
+            """,
+        ]),
     ] }
 
     /// The provider name version 3 files old record ids under when none is given.

@@ -30,5 +30,6 @@ public struct PostgresSchema: Sendable, Equatable {
     public var userIdentities: String { "\(quoted).user_identities" }
     public var sourceBudgets: String { "\(quoted).source_budgets" }
     public var sourceSubscriptions: String { "\(quoted).source_subscriptions" }
+    public var syncRuns: String { "\(quoted).sync_runs" }
     var schemaMigrations: String { "\(quoted).schema_migrations" }
 }

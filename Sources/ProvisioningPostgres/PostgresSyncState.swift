@@ -69,7 +69,7 @@ public struct PostgresSyncState: SyncStateStore {
         }
     }
 
-    private func mapped<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    func mapped<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch {

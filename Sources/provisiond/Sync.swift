@@ -16,12 +16,18 @@ struct Sync: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(help: "Run one pass and exit (required: `serve` syncs in the background).") var once = false
+    @Flag(help: "Print the reports of the last passes (any instance's), newest first, and exit.") var report = false
+    @Option(help: "How many passes --report prints.") var last = 10
 
     func validate() throws {
-        guard once else { throw ValidationError("use `provisiond sync --once`; `serve` runs the sync in the background") }
+        guard once != report else {
+            throw ValidationError("use `provisiond sync --once` (`serve` runs the sync in the background) or `provisiond sync --report [--last N]`")
+        }
+        guard last > 0 else { throw ValidationError("--last must be at least 1") }
     }
 
     func run() async throws {
+        if report { return try await printReports() }
         let config = try loadConfig(options.config)
         Bootstrap.observability()
         let logger = Logger(label: "provisiond")
@@ -54,5 +60,24 @@ struct Sync: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         print("sync: \(report.failed ? "failed" : "ok") in \(elapsed.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
         if report.failed { throw ExitCode(1) }
+    }
+
+    /// `--report`: the stored pass reports; the store is not migrated or written.
+    private func printReports() async throws {
+        let config = try loadConfig(options.config)
+        var logger = Logger(label: "provisiond", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
+        guard let state = pipeline.syncState else {
+            printError("sync: the store keeps no sync state")
+            throw ExitCode(1)
+        }
+        let runs = try await withThrowingTaskGroup(of: Void.self) { group in
+            for run in pipeline.runners { group.addTask { try await run() } }
+            defer { group.cancelAll() }
+            return try await state.recentRuns(last: last)
+        }
+        if runs.isEmpty { print("sync: no pass recorded yet") }
+        for run in runs { print(run.summary) }
     }
 }

@@ -81,7 +81,7 @@ struct MigrationFromV2Tests {
         let url = try await Self.versionTwoDatabase()
         let applied = try await Migrations.apply(
             session: try PostgresProviderFactory.sessionConfiguration(url: url), legacySource: "people", logger: TestDatabase.logger)
-        #expect(applied == [3, 4, 5, 6, 7])
+        #expect(applied == [3, 4, 5, 6, 7, 8])
         let store = try Self.store(url: url)
         let ada = try #require(try await store.user(source: "people", recordID: "recAda0000000001"))
         #expect(ada.id == Self.ada)

@@ -5,6 +5,21 @@ import Testing
 /// Sync cursors, linked users and the lease.
 extension StoreKitConformance {
     static let syncStateCases: [Case] = [
+        Case(name: "pass reports are kept whole and listed newest first") { f, make in
+            let kit = try await make(defaultPrecedence, defaultSoftDelete)
+            let source = "src-\(f.token)"
+            let first = SyncRun(
+                kind: "incremental", sources: source, startedAt: f.at(0), finishedAt: f.at(2), outcome: "completed",
+                counts: ["inserted": 3, "records": 3])
+            let second = SyncRun(
+                kind: "reconciliation", sources: source, startedAt: f.at(5), finishedAt: f.at(6), outcome: "refused",
+                counts: ["missing": 2], deletedUserIDs: [], refusedUserIDs: ["a", "b"], error: "guard")
+            try await kit.syncState.recordRun(first)
+            try await kit.syncState.recordRun(second)
+            let mine = try await kit.syncState.recentRuns(last: 1000).filter { $0.sources == source }
+            #expect(mine == [second, first])
+            #expect(try await kit.syncState.recentRuns(last: 1).count == 1)
+        },
         Case(name: "checkpoints start empty and keep cursor and reconciliation time per source") { f, make in
             let kit = try await make(defaultPrecedence, defaultSoftDelete)
             let source = "src-\(f.token)"

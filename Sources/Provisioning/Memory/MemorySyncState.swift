@@ -7,6 +7,7 @@ public final class MemorySyncState: SyncStateStore {
     private struct State {
         var checkpoints: [String: SyncCheckpoint] = [:]
         var leases: Set<String> = []
+        var runs: [SyncRun] = []
     }
 
     private let store: MemoryStore
@@ -26,6 +27,14 @@ public final class MemorySyncState: SyncStateStore {
 
     public func markReconciled(at time: Date, source: String) async throws {
         state.withLock { $0.checkpoints[source, default: SyncCheckpoint()].reconciledAt = time }
+    }
+
+    public func recordRun(_ run: SyncRun) async throws {
+        state.withLock { $0.runs.append(run) }
+    }
+
+    public func recentRuns(last count: Int) async throws -> [SyncRun] {
+        state.withLock { Array($0.runs.suffix(max(count, 0)).reversed()) }
     }
 
     public func linkedUsers(source: String) async throws -> [LinkedUser] {

@@ -24,20 +24,22 @@ extension SyncEngine {
             var report = SyncCycleReport()
             if plan.incremental {
                 for source in sources {
+                    let startedAt = now()
                     do {
                         report.incremental.append(try await runIncremental(source: source))
                     } catch {
-                        try failed("incremental", source.name, error, into: &report)
+                        try await failed("incremental", source.name, error, startedAt: startedAt, into: &report)
                     }
                 }
             }
             if let age = plan.reconcileUnlessWithin {
+                let startedAt = now()
                 do {
                     let seconds = Double(age.components.seconds)
                     let recent = seconds > 0 ? try await reconciledWithin(seconds) : false
                     if !recent { report.reconciliation = try await runReconciliation() }
                 } catch {
-                    try failed("reconciliation", sources.map(\.name).joined(separator: ","), error, into: &report)
+                    try await failed("reconciliation", sources.map(\.name).joined(separator: ","), error, startedAt: startedAt, into: &report)
                 }
             }
             return report
@@ -48,9 +50,16 @@ extension SyncEngine {
         return result
     }
 
-    private func failed(_ kind: String, _ source: String, _ error: any Error, into report: inout SyncCycleReport) throws {
+    private func failed(
+        _ kind: String, _ source: String, _ error: any Error, startedAt: Date, into report: inout SyncCycleReport
+    ) async throws {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
         let reason = String(describing: error)
+        // A refused reconciliation kept its own report (with the ids it refused to delete).
+        let refused = if case .deleteGuard? = error as? SyncError { true } else { false }
+        if !refused {
+            await record(SyncRun(kind: kind, sources: source, startedAt: startedAt, finishedAt: now(), outcome: "failed", error: reason))
+        }
         report.failures.append("\(kind) \(source): \(reason)")
         count("sync_failures_total", source, ("kind", kind))
         logger.error("sync.failed", metadata: [

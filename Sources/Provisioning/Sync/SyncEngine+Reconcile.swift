@@ -36,16 +36,30 @@ extension SyncEngine {
             (linked[source.name] ?? []).filter { !(present[source.name]?.contains($0.recordID) ?? false) }.map { (source: source.name, user: $0) }
         }
         report.missing = missing.count
-        try guardDeletes(missing: missing.count, linked: report.linked, report: report)
+        func run(_ outcome: String, deleted: [String] = [], refused: [String] = []) -> SyncRun {
+            SyncRun(
+                kind: "reconciliation", sources: report.sources.joined(separator: ","), startedAt: listingStart, finishedAt: now(),
+                outcome: outcome, counts: ["linked": report.linked, "records": report.records, "missing": report.missing, "deleted": report.deleted],
+                deletedUserIDs: deleted, refusedUserIDs: refused)
+        }
+        do {
+            try guardDeletes(missing: missing.count, linked: report.linked, report: report)
+        } catch {
+            await record(run("refused", refused: missing.map { $0.user.id.uuidString.lowercased() }))
+            throw error
+        }
+        var deleted: [String] = []
         for (source, user) in missing {
             let result = try await store.delete(source: source, recordID: user.recordID)
             guard result.outcome == .deleted else { continue }
             report.deleted += 1
+            deleted.append(user.id.uuidString.lowercased())
         }
         for source in sources { try await state.markReconciled(at: listingStart, source: source.name) }
         count("sync_deleted_total", report.sources.joined(separator: ","), by: report.deleted)
         report.seconds = Self.seconds(since: started)
         logger.info("sync.reconciled", metadata: report.metadata.merging(["event": "sync.reconciled"]) { $1 })
+        await record(run("completed", deleted: deleted))
         return report
     }
 

@@ -53,6 +53,7 @@ public struct SyncEngine: Sendable {
     /// when the source lists in modified order, else at the end.
     public func runIncremental(source: NamedListableSource) async throws -> IncrementalReport {
         let started = ContinuousClock.now
+        let startedAt = now()
         let previous = try await state.checkpoint(source: source.name).cursor
         var cursor = SyncCursor(previous: previous, listingStart: now(), overlap: overlapSeconds, ordered: source.source.listsInModifiedOrder)
         var report = IncrementalReport(source: source.name, fullPass: previous == nil)
@@ -87,7 +88,23 @@ public struct SyncEngine: Sendable {
         let changed = report.count(.inserted) + report.count(.updated) + report.count(.linked) + report.invalid + report.rejected
         let quiet = changed == 0 && !report.fullPass
         logger.log(level: quiet ? .debug : .info, "sync.completed", metadata: report.metadata.merging(["event": "sync.completed"]) { $1 })
+        var counts = Dictionary(uniqueKeysWithValues: report.outcomes.map { ($0.key.rawValue, $0.value) })
+        counts["records"] = report.records
+        counts["pages"] = report.pages
+        for (name, value) in [("invalid", report.invalid), ("rejected", report.rejected), ("deleted", report.deleted)] where value > 0 {
+            counts[name] = value
+        }
+        await record(SyncRun(kind: "incremental", sources: source.name, startedAt: startedAt, finishedAt: now(), outcome: "completed", counts: counts))
         return report
+    }
+
+    /// Keep a pass's report; a store that cannot is logged, never fails the pass.
+    func record(_ run: SyncRun) async {
+        do {
+            try await state.recordRun(run)
+        } catch {
+            logger.warning("sync.report_failed", metadata: ["event": "sync.report_failed", "error": .string(String(describing: error))])
+        }
     }
 
     func upsert(_ record: SourceRecord, source: String, into report: inout IncrementalReport) async throws {

@@ -40,4 +40,14 @@ public protocol SyncStateStore: Sendable {
     /// when another instance holds the lease. The lease is released when
     /// `body` returns or throws, and when the process dies.
     func withLease<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T?
+    /// Keep a pass's report (`provisiond sync --report`).
+    func recordRun(_ run: SyncRun) async throws
+    /// The last `count` passes, newest first.
+    func recentRuns(last count: Int) async throws -> [SyncRun]
+}
+
+extension SyncStateStore {
+    /// A store written before run reports keeps none.
+    public func recordRun(_ run: SyncRun) async throws {}
+    public func recentRuns(last count: Int) async throws -> [SyncRun] { [] }
 }
