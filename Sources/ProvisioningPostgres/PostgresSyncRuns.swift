@@ -13,6 +13,10 @@ extension PostgresSyncState {
                 VALUES (\(run.kind), \(run.sources), \(run.startedAt), \(run.finishedAt), \(run.outcome), \(counts)::jsonb,
                         \(run.deletedUserIDs), \(run.refusedUserIDs), \(run.error))
                 """, logger: logger)
+            // Only the latest reports are kept (by the primary key: no scan).
+            _ = try await client.query("""
+                DELETE FROM \(unescaped: schema.syncRuns) WHERE id <= (SELECT max(id) FROM \(unescaped: schema.syncRuns)) - \(SyncRun.kept)
+                """, logger: logger)
         }
     }
 

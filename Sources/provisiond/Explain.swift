@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import Provisioning
 import ProvisioningService
 
@@ -34,28 +33,24 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let config = try loadConfig(options.config)
-        var alternatives: [Explainer.Rules] = []
+        let given = Explainer.Rules(name: options.config, precedence: config.precedence, softDelete: config.softDelete)
+        var rules = [given]
         if let current {
             let currentConfig = try loadConfig(current)
-            alternatives.append(.init(name: current, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+            rules.insert(.init(name: current, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete), at: 0)
         } else if options.config != ConfigOption.defaultFile, FileManager.default.fileExists(atPath: ConfigOption.defaultFile) {
             // The usual current config, when it loads here (its variables set); else say why there is no comparison.
             do {
                 let currentConfig = try ConfigLoader(registry: BuiltinKinds.registry()).load(file: ConfigOption.defaultFile)
-                alternatives.append(.init(name: ConfigOption.defaultFile, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete))
+                rules.insert(.init(name: ConfigOption.defaultFile, precedence: currentConfig.precedence, softDelete: currentConfig.softDelete), at: 0)
             } catch {
                 printError("explain: not compared with \(ConfigOption.defaultFile), which does not load here (give --current FILE)")
             }
         }
-        var logger = Logger(label: "provisiond", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .warning
-        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
         let query: Explainer.Query = email.map { .email($0) } ?? userID.flatMap(UUID.init(uuidString:)).map { .userID($0) } ?? .recordID(recordID ?? "")
-        let explainer = Explainer(pipeline: pipeline, name: options.config, alternatives: alternatives)
-        let explanation = try await withThrowingTaskGroup(of: Void.self) { group in
-            for run in pipeline.runners { group.addTask { try await run() } }
-            defer { group.cancelAll() }
-            return try await explainer.explain(query, offline: offline)
+        // The current config (first) decides the login; --config's rules are shown beside it.
+        let explanation = try await withPipeline(config) { pipeline in
+            try await Explainer(pipeline: pipeline, rules: rules).explain(query, offline: offline)
         }
         if json {
             print(String(decoding: try explanation.json(), as: UTF8.self))

@@ -64,17 +64,11 @@ struct Sync: AsyncParsableCommand {
 
     /// `--report`: the stored pass reports; the store is not migrated or written.
     private func printReports() async throws {
-        let config = try loadConfig(options.config)
-        var logger = Logger(label: "provisiond", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .warning
-        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
-        guard let state = pipeline.syncState else {
-            printError("sync: the store keeps no sync state")
-            throw ExitCode(1)
-        }
-        let runs = try await withThrowingTaskGroup(of: Void.self) { group in
-            for run in pipeline.runners { group.addTask { try await run() } }
-            defer { group.cancelAll() }
+        let runs = try await withPipeline(try loadConfig(options.config)) { pipeline -> [SyncRun] in
+            guard let state = pipeline.syncState else {
+                printError("sync: the store keeps no sync state")
+                throw ExitCode(1)
+            }
             return try await state.recentRuns(last: last)
         }
         if runs.isEmpty { print("sync: no pass recorded yet") }

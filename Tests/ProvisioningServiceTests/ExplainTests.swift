@@ -130,8 +130,17 @@ struct ExplainTests {
             #expect(login.status == .unauthorized)
             let unknown = try #require(try await Self.explain(harness, "email=nobody.here@example.com&offline=true")["login"] as? [String: Any])
             #expect(unknown["path"] as? String == "read_through" && unknown["negative_cached"] as? Bool == true && unknown["allowed"] as? Bool == false)
-            let other = try #require(try await Self.explain(harness, "email=somebody.else@example.com&offline=true")["login"] as? [String: Any])
-            #expect(other["negative_cached"] as? Bool == false)
+            let other = try #require(try await Self.explain(harness, "email=somebody.else@example.com")["login"] as? [String: Any])
+            #expect(other["negative_cached"] as? Bool == false && other["allowed"] as? Bool == false)
+            #expect((other["sources"] as? [[String: Any]])?.first?["circuit"] as? String == "closed")
+            #expect((other["reason"] as? String)?.contains("no source has the email") == true)
+
+            // Only in Airtable: a sign-in would provision it; the next import inserts it.
+            harness.sim.insert(base: ServiceHarness.base, table: "Users", fields: ["Email": "only.airtable@example.com", "Name": "Only"])
+            let onlyAirtable = try await Self.explain(harness, "email=only.airtable@example.com")
+            let reads = try #require(onlyAirtable["login"] as? [String: Any])
+            #expect(reads["path"] as? String == "read_through" && reads["allowed"] as? Bool == true && reads["would_answer"] as? String == "airtable")
+            #expect((onlyAirtable["imports"] as? [[String: Any]])?.first?["outcome"] as? String == "insert")
 
             // Airtable answers 429: the circuit opens for its 30 s.
             harness.sim.setFault(.status429, count: 1)

@@ -31,30 +31,39 @@ public struct Explainer: Sendable {
 
     /// `name`: what the pipeline's config is called in the report.
     public init(pipeline: BuiltPipeline, name: String = "current", alternatives: [Rules] = []) {
+        self.init(
+            pipeline: pipeline,
+            rules: [Rules(name: name, precedence: pipeline.config.precedence, softDelete: pipeline.config.softDelete)] + alternatives)
+    }
+
+    /// `rules`: the configs whose next import is shown; the first one's
+    /// soft-delete policy decides the login (a dry run puts the current config first).
+    public init(pipeline: BuiltPipeline, rules: [Rules]) {
         self.store = pipeline.store
         self.sources = pipeline.sources
         self.resolver = pipeline.pipeline
-        self.rules = [Rules(name: name, precedence: pipeline.config.precedence, softDelete: pipeline.config.softDelete)] + alternatives
+        self.rules = rules
     }
 
     /// `offline`: no source is asked.
     public func explain(_ query: Query, offline: Bool = false) async throws -> UserExplanation {
         let user = try await storedUser(query)
-        let email = user?.emailCanonical ?? { if case .email(let text) = query { EmailAddress.canonical(text) } else { nil } }()
+        let asked = user?.emailCanonical ?? { if case .email(let text) = query { EmailAddress.canonical(text) } else { nil } }()
         var lookups: [(name: String, lookup: SourceLookup?)] = []
         for source in sources {
             guard !offline else {
                 lookups.append((source.name, nil))
                 continue
             }
-            lookups.append((source.name, await lookup(source, query: query, user: user, email: email)))
+            lookups.append((source.name, await lookup(source, query: query, user: user, email: asked)))
         }
+        // A record id with no stored user: the email is the record's.
+        let found = lookups.compactMap { if case .found(let record)? = $0.lookup { record } else { nil } }
+        let email = asked ?? found.lazy.compactMap { $0.email.flatMap(EmailAddress.canonical) }.first
         return UserExplanation(
             query: Self.describe(query), user: user.map(Self.report), sources: lookups.map(Self.report),
-            imports: imports(user: user, lookups: lookups),
-            login: await login(
-                email: email, user: user, answering: lookups.first { if case .found? = $0.lookup { true } else { false } }?.name,
-                unavailable: lookups.first { if case .unavailable? = $0.lookup { true } else { false } }?.name, offline: offline))
+            imports: try await imports(lookups: lookups),
+            login: login(email: email, user: user, lookups: lookups, offline: offline))
     }
 
     private func storedUser(_ query: Query) async throws -> StoredUser? {
@@ -82,12 +91,17 @@ public struct Explainer: Sendable {
 
     // MARK: Imports
 
-    private func imports(user: StoredUser?, lookups: [(name: String, lookup: SourceLookup?)]) -> [UserExplanation.ImportReport] {
+    /// Each found record against the user the store's upsert would write
+    /// into: the one linked to the record, else the one with its email.
+    private func imports(lookups: [(name: String, lookup: SourceLookup?)]) async throws -> [UserExplanation.ImportReport] {
         var reports: [UserExplanation.ImportReport] = []
         for (name, lookup) in lookups {
             guard case .found(let found)? = lookup else { continue }
             let record = found.from(name)
-            for rules in self.rules { reports.append(Self.nextImport(record, into: user, rules: rules)) }
+            var target: StoredUser?
+            if let recordID = record.recordID { target = try await store.user(source: name, recordID: recordID) }
+            if target == nil, let email = record.email.flatMap(EmailAddress.canonical) { target = try await store.user(canonicalEmail: email) }
+            for rules in self.rules { reports.append(Self.nextImport(record, into: target, rules: rules)) }
         }
         return reports
     }
@@ -109,6 +123,9 @@ public struct Explainer: Sendable {
             return .init(source: record.source, config: rules.name, outcome: "stale",
                          reason: "the record's modified time is older than the last import from it: an import changes nothing", attributes: [])
         }
+        if let problem = record.importProblem {
+            return .init(source: record.source, config: rules.name, outcome: "rejected", reason: "the record is refused: \(problem)", attributes: [])
+        }
         let snapshot = user.links[record.source]?.snapshot ?? [:]
         var attributes: [UserExplanation.AttributeReport] = []
         var changes = 0
@@ -124,19 +141,26 @@ public struct Explainer: Sendable {
                 next: shown(attribute, decision.value), reason: decision.reason))
         }
         var reason = changes == 0 ? "every attribute stays as stored" : "\(changes) attribute(s) change"
+        let restores = user.isDeleted && rules.softDelete.restoreOnUpdate
         if user.isDeleted {
-            reason += rules.softDelete.restoreOnUpdate
-                ? "; the user is soft-deleted and restore_on_update is on: an import that changes it restores the user"
+            reason += restores
+                ? "; the user is soft-deleted and restore_on_update is on: the import restores it (deleted_at cleared)"
                 : "; the user is soft-deleted and restore_on_update is off: it stays deleted"
         }
-        return .init(source: record.source, config: rules.name, outcome: changes == 0 ? "unchanged" : "update", reason: reason, attributes: attributes)
+        let linking = user.links[record.source] == nil
+        if linking { reason += "; the user has no link to \(record.source) yet: the import links it to \(record.recordID ?? "the record")" }
+        let outcome = linking ? "linked" : (changes > 0 || restores ? "update" : "unchanged")
+        return .init(source: record.source, config: rules.name, outcome: outcome, reason: reason, attributes: attributes)
     }
 
     // MARK: Login
 
+    /// As `ResolutionPipeline` would go: the store, then (for an email it
+    /// lacks) the negative cache and each source in order, a source whose
+    /// circuit is open counting as unavailable.
     private func login(
-        email: String?, user: StoredUser?, answering: String?, unavailable: String?, offline: Bool
-    ) async -> UserExplanation.LoginReport {
+        email: String?, user: StoredUser?, lookups: [(name: String, lookup: SourceLookup?)], offline: Bool
+    ) -> UserExplanation.LoginReport {
         let policy = rules[0].softDelete
         guard let email else {
             return .init(path: "none", allowed: false, reason: "no email: nothing to sign in with")
@@ -150,39 +174,56 @@ public struct Explainer: Sendable {
             }
             return .init(path: "store_hit", allowed: true, reason: "the store has the user: no source is asked", password: password)
         }
-        let negative = resolver.negativeCache.contains("email:\(email)")
         let states = sources.map { source -> UserExplanation.LoginSourceReport in
-            let wait = source.source.sourceBudget?.breaker.retryAfterSeconds() ?? 0
-            return .init(name: source.name, circuit: wait > 0 ? "open" : "closed", retryAfterSeconds: wait > 0 ? wait : nil)
+            guard let breaker = source.source.sourceBudget?.breaker, breaker.isOpen else { return .init(name: source.name, circuit: "closed") }
+            return .init(name: source.name, circuit: "open", retryAfterSeconds: breaker.retryAfterSeconds())
         }
-        if negative {
+        if resolver.negativeCache.contains("email:\(email)") {
             return .init(path: "read_through", allowed: false,
                          reason: "the email is in this process's negative cache: sign-in is refused (401) without asking a source",
                          negativeCached: true, sources: states)
         }
-        for state in states where state.circuit == "open" {
+        if !states.isEmpty, states.allSatisfy({ $0.circuit == "open" }) {
+            let waits = states.map { "\($0.name) \($0.retryAfterSeconds ?? 0) s" }.joined(separator: ", ")
             return .init(path: "read_through", allowed: false,
-                         reason: "\(state.name)'s circuit is open (a 429 or failures): sign-in gets 503 with Retry-After \(state.retryAfterSeconds ?? 0)",
+                         reason: "not in the store and every source's circuit is open (a 429 or failures; \(waits)): sign-in gets 503 with Retry-After",
                          negativeCached: false, sources: states)
         }
         if offline {
-            return .init(path: "read_through", allowed: true,
-                         reason: "not in the store: the sources are asked in resolution.order (not asked now: --offline)",
+            return .init(path: "read_through", allowed: nil,
+                         reason: "not in the store: the sources would be asked in resolution.order (not asked now: --offline)",
                          negativeCached: false, sources: states)
         }
-        if answering == nil, let unavailable {
+        var unavailable: [String] = []
+        for (state, entry) in zip(states, lookups) {
+            if state.circuit == "open" {
+                unavailable.append("\(state.name)'s circuit is open (retry after \(state.retryAfterSeconds ?? 0) s)")
+                continue
+            }
+            switch entry.lookup {
+            case .found(let record)?:
+                if let problem = record.importProblem {
+                    return .init(path: "read_through", allowed: false,
+                                 reason: "\(state.name) has the email but its record is refused (\(problem)): sign-in gets 401",
+                                 negativeCached: false, sources: states, wouldAnswer: state.name)
+                }
+                return .init(path: "read_through", allowed: true,
+                             reason: "not in the store: \(state.name) has the email, and the sign-in provisions the user from it",
+                             negativeCached: false, sources: states, wouldAnswer: state.name)
+            case .unavailable?:
+                unavailable.append("\(state.name) did not answer")
+            case .notFound?, nil:
+                continue
+            }
+        }
+        guard unavailable.isEmpty else {
             return .init(path: "read_through", allowed: false,
-                         reason: "not in the store and \(unavailable) did not answer: sign-in gets 503 with Retry-After",
+                         reason: "not in the store, no source that answered has it, and \(unavailable.joined(separator: ", ")): sign-in gets 503 with Retry-After",
                          negativeCached: false, sources: states)
         }
-        guard let answering else {
-            return .init(path: "read_through", allowed: false,
-                         reason: "not in the store and no source has the email: sign-in is refused (401) and the email negative-cached",
-                         negativeCached: false, sources: states)
-        }
-        return .init(path: "read_through", allowed: true,
-                     reason: "not in the store: \(answering) has the email, and the sign-in provisions the user from it",
-                     negativeCached: false, sources: states, wouldAnswer: answering)
+        return .init(path: "read_through", allowed: false,
+                     reason: "not in the store and no source has the email: sign-in is refused (401) and the email negative-cached",
+                     negativeCached: false, sources: states)
     }
 
     // MARK: Reports

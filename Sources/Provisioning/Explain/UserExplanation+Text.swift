@@ -32,7 +32,8 @@ extension UserExplanation {
             }
         }
         lines.append("")
-        lines.append("login now: \(login.path), \(login.allowed ? "allowed" : "refused"): \(login.reason)")
+        let verdict = login.allowed.map { $0 ? "allowed" : "refused" } ?? "unknown"
+        lines.append("login now: \(login.path), \(verdict): \(login.reason)")
         if let password = login.password { lines.append("  password hash: \(password)") }
         if let negative = login.negativeCached { lines.append("  negative cache (this process): \(negative ? "holds the email" : "empty for it")") }
         for source in login.sources ?? [] {

@@ -49,7 +49,8 @@ public struct UserExplanation: Sendable, Encodable {
         public var source: String
         /// The config whose rules this is (`current`, or the file given).
         public var config: String
-        /// `insert`, `update`, `unchanged`, `stale` (the record is older than the last import).
+        /// `insert`, `update`, `linked`, `unchanged`, `stale` (the record is
+        /// older than the last import), `rejected` (an unusable password hash).
         public var outcome: String
         public var reason: String
         public var attributes: [AttributeReport]
@@ -71,8 +72,9 @@ public struct UserExplanation: Sendable, Encodable {
     public struct LoginReport: Sendable, Encodable {
         /// `store_hit`, `read_through` or `none` (no email to sign in with).
         public var path: String
-        /// Whether the sign-in would get past provisioning (the credential itself not checked).
-        public var allowed: Bool
+        /// Whether the sign-in would get past provisioning (the credential
+        /// itself not checked); nil when unknown (`--offline`).
+        public var allowed: Bool?
         public var reason: String
         /// Read-through only: whether the email is in this process's negative cache.
         public var negativeCached: Bool?

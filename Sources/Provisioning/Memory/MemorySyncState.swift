@@ -30,7 +30,10 @@ public final class MemorySyncState: SyncStateStore {
     }
 
     public func recordRun(_ run: SyncRun) async throws {
-        state.withLock { $0.runs.append(run) }
+        state.withLock { state in
+            state.runs.append(run)
+            if state.runs.count > SyncRun.kept { state.runs.removeFirst(state.runs.count - SyncRun.kept) }
+        }
     }
 
     public func recentRuns(last count: Int) async throws -> [SyncRun] {

@@ -4,6 +4,9 @@ import Foundation
 /// --report`: when it ran, how it ended, counts by outcome, and the users it
 /// deleted or refused to delete (CONTRACT.md §6's sync, issue 19).
 public struct SyncRun: Sendable, Equatable {
+    /// How many reports a store keeps (the latest).
+    public static let kept = 10_000
+
     /// `incremental` or `reconciliation`.
     public var kind: String
     /// The sources it covered, comma-separated.
