@@ -32,8 +32,16 @@ public final class SCIMClient: IdentitySource {
     // MARK: IdentitySource
 
     public func lookup(canonicalEmail: String) async -> SourceLookup {
+        await lookup(canonicalEmail: canonicalEmail, priority: .interactive)
+    }
+
+    public func lookup(recordID: String) async -> SourceLookup {
+        await lookup(recordID: recordID, priority: .interactive)
+    }
+
+    public func lookup(canonicalEmail: String, priority: RequestPriority) async -> SourceLookup {
         let url = settings.usersURL + Self.query([("filter", SCIMFilter.emailEquals(canonicalEmail)), ("count", "10")])
-        switch await send(url, priority: .interactive) {
+        switch await send(url, priority: priority) {
         case .ok(let body):
             // The filter matches any of a user's emails; only a user whose mapped
             // email is this one is this email's user (another's would be
@@ -52,8 +60,8 @@ public final class SCIMClient: IdentitySource {
         }
     }
 
-    public func lookup(recordID: String) async -> SourceLookup {
-        switch await send(settings.usersURL + "/" + Self.encode(recordID), priority: .interactive) {
+    public func lookup(recordID: String, priority: RequestPriority) async -> SourceLookup {
+        switch await send(settings.usersURL + "/" + Self.encode(recordID), priority: priority) {
         case .ok(let body):
             guard let object = body.value as? [String: Any], case .active(let record)? = mapResource(object, fetchedAt: Date()) else { return .notFound }
             return .found(record)
