@@ -31,24 +31,21 @@ struct Sync: AsyncParsableCommand {
         let config = try loadConfig(options.config)
         Bootstrap.observability()
         let logger = Logger(label: "provisiond")
-        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: logger)
         var syncOptions = SyncOptions()
         syncOptions.pageLogLevel = .info
-        let engine: SyncEngine
-        do {
-            engine = try SyncEngine(pipeline: pipeline, options: syncOptions, logger: logger)
-        } catch {
-            printError("sync: \(error)")
-            throw ExitCode(1)
-        }
         let plan = SyncEngine.CyclePlan(
             incremental: true, reconcileUnlessWithin: config.sync.reconcileIntervalSeconds > 0 ? .zero : nil)
-        let started = ContinuousClock.now
-        let report = try await withThrowingTaskGroup(of: Void.self) { group in
-            for run in pipeline.runners { group.addTask { try await run() } }
-            defer { group.cancelAll() }
+        let (report, started) = try await withPipeline(config, logger: logger) { pipeline -> (SyncCycleReport?, ContinuousClock.Instant) in
+            let engine: SyncEngine
+            do {
+                engine = try SyncEngine(pipeline: pipeline, options: syncOptions, logger: logger)
+            } catch {
+                printError("sync: \(error)")
+                throw ExitCode(1)
+            }
+            let started = ContinuousClock.now
             try await pipeline.store.migrate()
-            return try await engine.runCycle(plan)
+            return (try await engine.runCycle(plan), started)
         }
         guard let report else {
             printError("sync: skipped, another instance holds the sync lease")

@@ -50,13 +50,15 @@ enum SyncFixtures {
 
     static func listRequests(_ harness: ServiceHarness) -> Int { harness.sim.counters()[.list] }
 
-    /// A second pipeline (a second instance) over the harness's database and
-    /// simulator, running for the duration of `body`.
-    static func withSecondInstance(_ harness: ServiceHarness, _ body: (BuiltPipeline) async throws -> Void) async throws {
-        let yaml = ServiceHarness.configYAML(databaseURL: harness.databaseURL, simURL: harness.simURL, options: ServiceHarness.Options())
+    /// A second pipeline (a second instance, or this one restarted) over the
+    /// harness's database and simulator, running for the duration of `body`.
+    static func withSecondInstance(
+        _ harness: ServiceHarness, options: ServiceHarness.Options = ServiceHarness.Options(), logHandler: LogHandler = SwiftLogNoOpLogHandler(),
+        _ body: (BuiltPipeline) async throws -> Void
+    ) async throws {
+        let yaml = ServiceHarness.configYAML(databaseURL: harness.databaseURL, simURL: harness.simURL, options: options)
         let config = try ConfigLoader(registry: BuiltinKinds.registry(), environment: [:]).load(yaml: yaml, file: "second.yaml")
-        let pipeline = try await config.build(
-            registry: BuiltinKinds.registry(), logger: Logger(label: "second", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: Logger(label: "second", factory: { _ in logHandler }))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for run in pipeline.runners { group.addTask { try await run() } }
             defer { group.cancelAll() }

@@ -141,14 +141,7 @@ enum WebhookHarness {
     ) async throws {
         var options = ServiceHarness.Options()
         options.airtableYAML = yaml(notificationURL: notificationURL)
-        let yaml = ServiceHarness.configYAML(databaseURL: harness.databaseURL, simURL: harness.simURL, options: options)
-        let config = try ConfigLoader(registry: BuiltinKinds.registry(), environment: [:]).load(yaml: yaml, file: "instance.yaml")
-        let pipeline = try await config.build(registry: BuiltinKinds.registry(), logger: Logger(label: "instance", factory: { _ in tap }))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for run in pipeline.runners { group.addTask { try await run() } }
-            defer { group.cancelAll() }
-            try await body(pipeline)
-        }
+        try await SyncFixtures.withSecondInstance(harness, options: options, logHandler: tap, body)
     }
 
     /// A `PushSync` of `pipeline`'s feed over `subscriptions`.
